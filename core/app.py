@@ -1,0 +1,123 @@
+"""The composition root: builds the FastAPI app and wires every router and worker loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from core import __version__
+from core.auth.api import router as auth_router
+from core.config import Settings, get_settings
+from core.db import Database
+from core.events.timers import fire_due
+from core.http import errors
+from core.http.middleware import AccessLog, BodySizeLimit
+from core.single_worker import SingleWorkerLock
+
+log = logging.getLogger("huzhu.app")
+API_PREFIX = "/api/v1"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def _timer_loop(database: Database, settings: Settings) -> None:
+    worker = worker_name()
+    while True:
+        try:
+            await fire_due(database, worker=worker)
+        except Exception:  # keep the loop alive; each failure is logged
+            log.exception("timer loop")
+        await asyncio.sleep(settings.timer_poll_seconds)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    background: bool = True,
+) -> FastAPI:
+    """The app. Tests pass their own ``database`` and ``background=False``."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_db = database is None
+        db = database or Database(
+            settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        lock = SingleWorkerLock.for_settings(settings) if own_db else None
+        if lock is not None:
+            lock.acquire()
+        app.state.database = db
+        tasks = [asyncio.create_task(_timer_loop(db, settings))] if background else []
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if own_db:
+                await db.dispose()
+            if lock is not None:
+                lock.release()
+
+    app = FastAPI(
+        title="Huzhu 互助",
+        version=__version__,
+        description="Community charity emergency response coordination.",
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.database = database
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(AccessLog)
+    app.include_router(auth_router, prefix=API_PREFIX)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> JSONResponse:
+        """The database answers, and Redis too when one is configured."""
+        checks: dict[str, Any] = {}
+        ok = True
+        try:
+            async with app.state.database.reader() as session:
+                await session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            ok, checks["database"] = False, f"error: {exc.__class__.__name__}"
+        if settings.redis_url:
+            checks["redis"] = await _redis_check(settings.redis_url)
+            ok = ok and checks["redis"] == "ok"
+        else:
+            checks["redis"] = "not configured"
+        return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, 200 if ok else 503)
+
+    return app
+
+
+async def _redis_check(url: str) -> str:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        await client.ping()
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+    finally:
+        await client.aclose()

@@ -1,0 +1,289 @@
+"""Users, tokens and one-time invites: the rules (no FastAPI here)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import clock
+from core.auth.models import Invite, PersonalDataAccess, Token, User, UserGrid
+from core.auth.passwords import MIN_LENGTH, hash_password, verify_password
+from core.auth.roles import AREA_BOUND, INVITABLE_BY_COORDINATOR, Principal, Role
+from core.auth.scope import ensure_in_scope, in_scope, scope_clause
+from core.auth.tokens import CODE_PREFIX, digest, new_secret
+from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from core.registry.areas.models import Area
+
+_USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A token as handed out once; only its digest is kept."""
+
+    token: str
+    token_id: uuid.UUID
+    user_id: uuid.UUID
+    role: Role
+    expires_at: datetime
+
+
+async def authenticate(*, session: AsyncSession, token: str) -> Principal:
+    """The principal of a live token; :class:`Unauthorized` otherwise."""
+    row = (
+        await session.execute(
+            select(Token, User)
+            .join(User, User.id == Token.user_id)
+            .where(Token.token_hash == digest(token))
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("unknown token")
+    tok, user = row
+    now = clock.now()
+    if tok.revoked_at is not None:
+        raise Unauthorized("token revoked")
+    if tok.expires_at <= now:
+        raise Unauthorized("token expired")
+    if user.disabled_at is not None:
+        raise Unauthorized("user disabled")
+    grids = (
+        await session.scalars(select(UserGrid.grid_id).where(UserGrid.user_id == user.id))
+    ).all()
+    return Principal(
+        user_id=user.id,
+        token_id=tok.id,
+        role=Role(tok.role),
+        scope_path=tok.scope_path,
+        grid_ids=frozenset(grids),
+        household_id=user.household_id,
+        volunteer_id=user.volunteer_id,
+        can_read_personal=user.can_read_personal,
+    )
+
+
+async def area_by_code(*, session: AsyncSession, code: str, loc: Sequence[str]) -> Area:
+    area = await session.scalar(select(Area).where(Area.code == code))
+    if area is None:
+        raise Invalid.field(loc, f"no area with code {code}")
+    return area
+
+
+async def create_user(
+    *,
+    session: AsyncSession,
+    username: str,
+    display_name: str,
+    role: Role,
+    area_code: str | None,
+    password: str | None = None,
+    can_read_personal: bool = False,
+) -> User:
+    """Create a user bound to an area subtree (admins may be unbound)."""
+    if not _USERNAME_RE.match(username):
+        raise Invalid.field(("body", "username"), "3-80 letters, digits or _.@-")
+    if password is not None and len(password) < MIN_LENGTH:
+        raise Invalid.field(("body", "password"), f"at least {MIN_LENGTH} characters")
+    area = None
+    if area_code is not None:
+        area = await area_by_code(session=session, code=area_code, loc=("body", "area_code"))
+    elif role in AREA_BOUND:
+        raise Invalid.field(("body", "area_code"), f"a {role.value} needs an area")
+    if await session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"username {username} is taken")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password) if password else None,
+        role=role.value,
+        area_id=area.id if area else None,
+        scope_path=area.area_path if area else None,
+        can_read_personal=can_read_personal,
+        created_at=clock.now(),
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def issue_token(
+    *, session: AsyncSession, user: User, ttl: timedelta, label: str = ""
+) -> IssuedToken:
+    """A new bearer token for ``user`` with the user's role and scope."""
+    secret = new_secret()
+    now = clock.now()
+    tok = Token(
+        user_id=user.id,
+        token_hash=digest(secret),
+        role=user.role,
+        scope_path=user.scope_path,
+        label=label,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(tok)
+    await session.flush()
+    return IssuedToken(secret, tok.id, user.id, Role(user.role), tok.expires_at)
+
+
+async def login(
+    *, session: AsyncSession, username: str, password: str, ttl: timedelta
+) -> IssuedToken:
+    user = await session.scalar(select(User).where(User.username == username))
+    if (
+        user is None
+        or user.disabled_at is not None
+        or not verify_password(user.password_hash, password)
+    ):
+        raise Unauthorized("wrong username or password")
+    return await issue_token(session=session, user=user, ttl=ttl, label="login")
+
+
+async def revoke_token(*, session: AsyncSession, token_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Token)
+        .where(Token.id == token_id, Token.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+async def revoke_user(*, session: AsyncSession, user_id: uuid.UUID, disable: bool = False) -> int:
+    """Revoke every live token of a user (and optionally disable the user); returns count."""
+    now = clock.now()
+    result = await session.execute(
+        update(Token)
+        .where(Token.user_id == user_id, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    if disable:
+        await session.execute(update(User).where(User.id == user_id).values(disabled_at=now))
+    return result.rowcount
+
+
+async def get_user(*, session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    """A user the principal may see (in scope; admins without scope only to admins)."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    if not principal.is_admin:
+        ensure_in_scope(principal, user.scope_path, what="user")
+    return user
+
+
+async def list_users(
+    *, session: AsyncSession, principal: Principal, after: str | None, limit: int
+) -> list[User]:
+    stmt = select(User).where(scope_clause(principal, User.scope_path))
+    if after is not None:
+        stmt = stmt.where(User.username > after)
+    return list((await session.scalars(stmt.order_by(User.username).limit(limit))).all())
+
+
+async def create_invite(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    role: Role,
+    area_code: str | None,
+    username: str,
+    display_name: str,
+    ttl: timedelta,
+) -> tuple[Invite, str]:
+    """A one-time code for a new user within the inviter's scope; returns (invite, code)."""
+    if principal.role not in (Role.admin, Role.coordinator):
+        raise Forbidden("only admins and coordinators invite")
+    if not principal.is_admin and role not in INVITABLE_BY_COORDINATOR:
+        raise Forbidden(f"a coordinator cannot invite a {role.value}")
+    if area_code is None:
+        if role in AREA_BOUND:
+            raise Invalid.field(("body", "area_code"), f"a {role.value} needs an area")
+        area = None
+    else:
+        area = await area_by_code(session=session, code=area_code, loc=("body", "area_code"))
+        if not in_scope(principal, area.area_path):
+            raise Invalid.field(("body", "area_code"), f"area {area_code} is outside your scope")
+    if not _USERNAME_RE.match(username):
+        raise Invalid.field(("body", "username"), "3-80 letters, digits or _.@-")
+    if await session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"username {username} is taken")
+    code = new_secret(CODE_PREFIX)
+    now = clock.now()
+    invite = Invite(
+        code_hash=digest(code),
+        created_by=principal.user_id,
+        role=role.value,
+        area_id=area.id if area else None,
+        scope_path=area.area_path if area else None,
+        username=username,
+        display_name=display_name or username,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite, code
+
+
+async def exchange_invite(
+    *, session: AsyncSession, code: str, password: str | None, ttl: timedelta
+) -> IssuedToken:
+    """Spend a one-time code: create its user and return a token. A code works once."""
+    invite = await session.scalar(select(Invite).where(Invite.code_hash == digest(code)))
+    now = clock.now()
+    if invite is None:
+        raise Unauthorized("unknown code")
+    if invite.expires_at <= now:
+        raise Unauthorized("code expired")
+    claimed = await session.execute(
+        update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        raise Unauthorized("code already used")
+    if password is not None and len(password) < MIN_LENGTH:
+        raise Invalid.field(("body", "password"), f"at least {MIN_LENGTH} characters")
+    if await session.scalar(select(User.id).where(User.username == invite.username)):
+        raise Conflict(f"username {invite.username} is taken")
+    user = User(
+        username=invite.username,
+        display_name=invite.display_name,
+        password_hash=hash_password(password) if password else None,
+        role=invite.role,
+        area_id=invite.area_id,
+        scope_path=invite.scope_path,
+        created_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    invite.user_id = user.id
+    return await issue_token(session=session, user=user, ttl=ttl, label="invite")
+
+
+async def log_personal_read(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    subject_kind: str,
+    subject_ids: Sequence[uuid.UUID],
+    purpose: str,
+) -> None:
+    """Record that ``principal`` read personal data of these subjects (one row each)."""
+    now = clock.now()
+    session.add_all(
+        PersonalDataAccess(
+            at=now,
+            user_id=principal.user_id,
+            token_id=principal.token_id,
+            role=principal.role.value,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            purpose=purpose,
+        )
+        for subject_id in dict.fromkeys(subject_ids)
+    )
+    await session.flush()

@@ -1,0 +1,322 @@
+"""``huzhu <noun> <verb>``: Rich tables for people, ``--json`` for scripts.
+
+The composition root for commands: the only CLI module that may import plans/,
+realtime/ and maps/.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from core import migrate
+from core.auth import service as auth_service
+from core.auth.models import User
+from core.auth.roles import Role
+from core.config import get_settings
+from core.db import Database
+from core.errors import DomainError
+from core.sync import run
+
+app = typer.Typer(help="Huzhu 互助 — community charity emergency response.", no_args_is_help=True)
+db_app = typer.Typer(help="Database: migrations, backup, restore.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and their tokens.", no_args_is_help=True)
+areas_app = typer.Typer(help="Areas of the five-level hierarchy.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(areas_app, name="areas")
+app.add_typer(demo_app, name="demo")
+
+console = Console()
+err = Console(stderr=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _database() -> Database:
+    settings = get_settings()
+    return Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _print_domain_error(exc: DomainError) -> None:
+    err.print(f"[red]{exc.title}:[/red] {exc.detail}")
+    for e in exc.errors:
+        err.print(f"  {'.'.join(str(p) for p in e.loc)}: {e.msg}")
+
+
+@app.command()
+def serve() -> None:
+    """Serve the app (HUZHU_HOST, HUZHU_PORT, HUZHU_WORKERS)."""
+    import uvicorn
+
+    from core.logs import configure
+
+    settings = get_settings()
+    if settings.is_sqlite and settings.workers > 1:
+        raise _fail("SQLite mode runs one worker; set HUZHU_DATABASE_URL to PostgreSQL for more")
+    configure(json_lines=settings.log_json, level=settings.log_level)
+    console.print(f"Huzhu serving on http://{settings.host}:{settings.port}  (API docs: /docs)")
+    uvicorn.run(
+        "core.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+
+    async def go() -> str | None:
+        db = _database()
+        try:
+            await migrate.upgrade(db, revision)
+            return await migrate.current_revision(db)
+        finally:
+            await db.dispose()
+
+    console.print(f"database at revision {run(go())}")
+
+
+@db_app.command("backup")
+def db_backup(dest: Path, overwrite: bool = False) -> None:
+    """Consistent online backup of the SQLite database to DEST."""
+    from core.backup import backup_sqlite
+
+    src = get_settings().sqlite_path()
+    if src is None:
+        raise _fail("backup/restore handle the SQLite file; use pg_dump for PostgreSQL")
+    try:
+        backup_sqlite(src, dest, overwrite=overwrite)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"backed up {src} → {dest}")
+
+
+@db_app.command("restore")
+def db_restore(backup: Path) -> None:
+    """Restore the SQLite database from BACKUP (stop the app first). Sets a new epoch."""
+    from core.backup import restore_sqlite
+
+    dest = get_settings().sqlite_path()
+    if dest is None:
+        raise _fail("backup/restore handle the SQLite file; use pg_restore for PostgreSQL")
+    try:
+        epoch = restore_sqlite(backup, dest)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"restored {backup} → {dest}; new event epoch {epoch}")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[Role, typer.Option(help="admin, coordinator, grid_worker, volunteer, …")],
+    area: Annotated[str | None, typer.Option(help="12-digit area code of the scope")] = None,
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Password for logging in on the pages", hide_input=True)
+    ] = None,
+    ttl_hours: Annotated[int | None, typer.Option(help="Token lifetime")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a user and print a bearer token for them (shown once)."""
+    ttl = timedelta(hours=ttl_hours or get_settings().token_ttl_hours)
+
+    async def go() -> auth_service.IssuedToken:
+        db = _database()
+        try:
+            async with db.transaction() as session:
+                user = await auth_service.create_user(
+                    session=session,
+                    username=username,
+                    display_name=name or username,
+                    role=role,
+                    area_code=area,
+                    password=password,
+                )
+                return await auth_service.issue_token(
+                    session=session, user=user, ttl=ttl, label="cli"
+                )
+        finally:
+            await db.dispose()
+
+    try:
+        issued = run(go())
+    except DomainError as exc:
+        _print_domain_error(exc)
+        raise typer.Exit(code=1) from exc
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "user_id": str(issued.user_id),
+                    "token": issued.token,
+                    "expires_at": issued.expires_at.isoformat(),
+                }
+            )
+        )
+    else:
+        console.print(f"created {username} ({role.value}); token (shown once):\n{issued.token}")
+
+
+@user_app.command("list")
+def user_list(as_json: JsonFlag = False) -> None:
+    """List users."""
+
+    async def go() -> list[User]:
+        db = _database()
+        try:
+            async with db.reader() as session:
+                return list((await session.scalars(select(User).order_by(User.username))).all())
+        finally:
+            await db.dispose()
+
+    users = run(go())
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": str(u.id),
+                        "username": u.username,
+                        "role": u.role,
+                        "scope_path": u.scope_path,
+                        "disabled": u.disabled_at is not None,
+                    }
+                    for u in users
+                ]
+            )
+        )
+        return
+    table = Table("username", "name", "role", "scope", "disabled")
+    for u in users:
+        table.add_row(
+            u.username,
+            u.display_name,
+            u.role,
+            u.scope_path or "(all)",
+            "yes" if u.disabled_at else "",
+        )
+    console.print(table)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    username: str,
+    disable: Annotated[bool, typer.Option(help="Also disable the user")] = False,
+) -> None:
+    """Revoke every token of USERNAME (refused from their next request on)."""
+
+    async def go() -> int | None:
+        db = _database()
+        try:
+            async with db.transaction() as session:
+                user = await session.scalar(select(User).where(User.username == username))
+                if user is None:
+                    return None
+                return await auth_service.revoke_user(
+                    session=session, user_id=user.id, disable=disable
+                )
+        finally:
+            await db.dispose()
+
+    count = run(go())
+    if count is None:
+        raise _fail(f"no user {username}")
+    console.print(
+        f"revoked {count} token(s) of {username}" + (" and disabled the user" if disable else "")
+    )
+
+
+@user_app.command("token")
+def user_token(username: str, ttl_hours: int | None = None) -> None:
+    """Issue a new token for USERNAME."""
+    ttl = timedelta(hours=ttl_hours or get_settings().token_ttl_hours)
+
+    async def go() -> str | None:
+        db = _database()
+        try:
+            async with db.transaction() as session:
+                user = await session.scalar(select(User).where(User.username == username))
+                if user is None or user.disabled_at is not None:
+                    return None
+                return (
+                    await auth_service.issue_token(session=session, user=user, ttl=ttl, label="cli")
+                ).token
+        finally:
+            await db.dispose()
+
+    token = run(go())
+    if token is None:
+        raise _fail(f"no active user {username}")
+    print(token)
+
+
+@areas_app.command("import")
+def areas_import(file: Path, as_json: JsonFlag = False) -> None:
+    """Import areas from a GeoJSON or GeoPackage FILE: all rows or none."""
+    from maps.areas_io import import_areas_file
+
+    async def go():  # type: ignore[no-untyped-def]
+        db = _database()
+        try:
+            async with db.transaction() as session:
+                return await import_areas_file(session=session, principal_or_none=None, path=file)
+        finally:
+            await db.dispose()
+
+    try:
+        result = run(go())
+    except DomainError as exc:
+        _print_domain_error(exc)
+        raise typer.Exit(code=1) from exc
+    if as_json:
+        print(json.dumps({"created": result.created, "codes": result.codes}))
+    else:
+        console.print(f"imported {result.created} area(s) from {file}")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load the demo areas and accounts when missing, and print fresh login tokens."""
+    from core.demo import DEMO_PASSWORD, load_demo
+
+    settings = get_settings()
+
+    async def go():  # type: ignore[no-untyped-def]
+        db = _database()
+        try:
+            return await load_demo(db, token_ttl=timedelta(hours=settings.token_ttl_hours))
+        finally:
+            await db.dispose()
+
+    created, logins = run(go())
+    if created:
+        console.print(f"loaded {created} demo area(s)")
+    table = Table(
+        "user", "role", "area", "token", title="Demo logins (password: " + DEMO_PASSWORD + ")"
+    )
+    for login in logins:
+        table.add_row(login.username, login.role.value, login.area_code or "(all)", login.token)
+    console.print(table, soft_wrap=True)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,65 @@
+"""Settings: every ``HUZHU_*`` environment variable, in one pydantic-settings class."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. The README's table is checked against these fields."""
+
+    model_config = SettingsConfigDict(env_prefix="HUZHU_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite+aiosqlite:///data/huzhu.db",
+        description="SQLAlchemy URL: SQLite file (default) or postgresql+asyncpg://… (PostGIS).",
+    )
+    redis_url: str | None = Field(
+        None,
+        description="redis://… for the Redis Streams broker (checked by /healthz); unset: none.",
+    )
+    host: str = Field("127.0.0.1", description="Address `huzhu serve` binds to.")
+    port: int = Field(8000, description="Port `huzhu serve` listens on.")
+    workers: int = Field(1, ge=1, description="App worker processes (SQLite allows only 1).")
+    log_json: bool = Field(False, description="Log one JSON object per line instead of text.")
+    log_level: str = Field("INFO", description="Logging level.")
+    max_request_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest request body accepted (uploads included)."
+    )
+    token_ttl_hours: int = Field(24 * 30, ge=1, description="Lifetime of a bearer token.")
+    invite_ttl_hours: int = Field(72, ge=1, description="Lifetime of a one-time invite code.")
+    timer_poll_seconds: float = Field(1.0, gt=0, description="How often a worker fires due timers.")
+    sqlite_busy_timeout_ms: int = Field(5000, ge=0, description="SQLite busy timeout for writers.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL used in one-time links sent to people."
+    )
+    test_database_url: str | None = Field(
+        None, description="Tests only: PostgreSQL+PostGIS database the suite may wipe."
+    )
+    test_redis_url: str | None = Field(None, description="Tests only: Redis the suite may use.")
+    require_services: bool = Field(
+        False, description="Tests only: fail instead of skipping when a service is missing."
+    )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file path, or None for PostgreSQL or an in-memory database."""
+        if not self.is_sqlite:
+            return None
+        _, _, path = self.database_url.partition(":///")
+        return Path(path) if path and path != ":memory:" else None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

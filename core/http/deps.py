@@ -1,0 +1,77 @@
+"""FastAPI dependency aliases shared by every router (``SessionDep``, ``CurrentUser``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth.roles import Principal, Role
+from core.auth.service import authenticate
+from core.config import Settings
+from core.db import Database
+from core.errors import Forbidden, Unauthorized
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_bearer = HTTPBearer(auto_error=False, description="Opaque token from /api/v1/auth/token")
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; one commit per request, before the response is sent.
+
+    Reads get a deferred (read-only) transaction; writes ``BEGIN IMMEDIATE`` on SQLite.
+    """
+    database: Database = request.app.state.database
+    factory = database.reader if request.method in _READ_METHODS else database.writer
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def current_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``; 401 if missing, expired or revoked."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("a bearer token is required")
+    return await authenticate(session=session, token=credentials.credentials)
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting only ``roles`` (403 otherwise). Admin always passes."""
+    allowed = frozenset(roles) | {Role.admin}
+
+    def check(principal: CurrentUser) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"role {principal.role.value} may not do this")
+        return principal
+
+    return check
+
+
+AdminUser = Annotated[Principal, Depends(require_roles(Role.admin))]
+Coordinator = Annotated[Principal, Depends(require_roles(Role.coordinator))]

@@ -1,0 +1,90 @@
+"""Object-level authorization: a coordinator of county A never sees county B.
+
+For every route in ``matrix.ITEM_ROUTES`` the coordinator of A gets 404 for B's object
+(and not 404 for A's own, so the route is really reachable); every list in
+``matrix.LIST_ROUTES`` holds A's object, not B's, and only rows inside A.
+``test_every_route_is_in_the_matrix`` keeps the matrix complete as routes are added.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+
+from core.app import create_app
+from core.auth.roles import Role
+from tests.access.matrix import FACTORIES, ITEM_ROUTES, LIST_ROUTES
+from tests.conftest import bearer_for
+from tests.factories import two_counties
+
+# Routes without an id that do not list, so they are not in the matrix, with why.
+NOT_SCOPED = {
+    ("POST", "/api/v1/auth/token"): "login",
+    ("GET", "/api/v1/auth/me"): "the caller's own principal",
+    ("POST", "/api/v1/auth/logout"): "the caller's own token",
+    ("POST", "/api/v1/invites"): "scope checked on the body's area_code (tested in auth tests)",
+    ("POST", "/api/v1/invites/exchange"): "unauthenticated one-time code",
+}
+
+
+def _api_routes() -> list[tuple[str, str, APIRoute]]:
+    app = create_app(background=False)
+    out = []
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/api/v1"):
+            for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+                out.append((method, route.path, route))
+    return out
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    items = {(r.method, re.sub(r"\{[^}]+\}", "{id}", r.path)) for r in ITEM_ROUTES}
+    lists = {("GET", r.path) for r in LIST_ROUTES}
+    missing = []
+    for method, path, route in _api_routes():
+        key = (method, re.sub(r"\{[^}]+\}", "{id}", path))
+        if "{" in path:
+            if key not in items:
+                missing.append(key)
+        elif method == "GET" and "items" in getattr(route.response_model, "model_fields", {}):
+            if key not in lists:
+                missing.append(key)
+        elif key not in NOT_SCOPED and key not in lists:
+            missing.append(key)
+    assert missing == [], f"add these routes to tests/access/matrix.py: {missing}"
+
+
+@pytest.mark.parametrize("case", ITEM_ROUTES, ids=lambda c: f"{c.method} {c.path}")
+async def test_other_countys_object_is_404(case, api, session) -> None:
+    world = await two_counties(session)
+    coord_a = await bearer_for(
+        session, role=Role.coordinator, area_code=world.county_a.code, username="coord-a"
+    )
+    theirs = await FACTORIES[case.obj](session, world.county_b)
+    ours = await FACTORIES[case.obj](session, world.county_a)
+    path_b = re.sub(r"\{[^}]+\}", str(theirs), case.path)
+    r = await api.request(case.method, path_b, json=case.body, headers=coord_a)
+    assert r.status_code == 404, f"{case.method} {path_b}: {r.status_code} {r.text}"
+    path_a = re.sub(r"\{[^}]+\}", str(ours), case.path)
+    r = await api.request(case.method, path_a, json=case.body, headers=coord_a)
+    assert r.status_code < 400, f"{case.method} {path_a}: {r.status_code} {r.text}"
+
+
+@pytest.mark.parametrize("case", LIST_ROUTES, ids=lambda c: c.path)
+async def test_lists_hold_only_own_rows(case, api, session) -> None:
+    world = await two_counties(session)
+    coord_a = await bearer_for(
+        session, role=Role.coordinator, area_code=world.county_a.code, username="coord-a"
+    )
+    theirs = await FACTORIES[case.obj](session, world.county_b)
+    ours = await FACTORIES[case.obj](session, world.county_a)
+    r = await api.get(case.path, params={"limit": 500, **case.params}, headers=coord_a)
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    ids = {item["id"] for item in items}
+    assert str(ours) in ids
+    assert str(theirs) not in ids
+    for item in items:
+        assert item[case.path_field].startswith(world.county_a.area_path), item

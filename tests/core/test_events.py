@@ -1,0 +1,195 @@
+"""Outbox and timers on both engines: visibility after commit, commit order, exactly-once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from core import clock
+from core.db import Database
+from core.events import timers
+from core.events.models import Timer
+from core.events.outbox import EventIn, current_epoch, emit, emit_many, read_after
+
+
+async def _seen(db: Database, after: int = 0, **kw) -> list:
+    async with db.reader() as s:
+        return await read_after(s, after, **kw)
+
+
+async def test_emit_is_visible_only_after_commit(committed: Database) -> None:
+    async with committed.writer() as s:
+        await emit(
+            s, type="area.created", data={"code": "530000000000"}, streams=["area:530000000000/"]
+        )
+        assert await _seen(committed) == []
+        await s.commit()
+    events = await _seen(committed)
+    assert [e.type for e in events] == ["area.created"]
+    assert events[0].streams == ("area:530000000000/",)
+    assert events[0].epoch == events[0].wire()["epoch"]
+    assert events[0].wire()["at"].endswith("Z")
+
+
+async def test_rolled_back_transaction_emits_nothing(committed: Database) -> None:
+    async with committed.writer() as s:
+        await emit(s, type="need.created", data={"n": 1})
+        await s.rollback()
+    async with committed.transaction() as s:
+        await emit(s, type="need.created", data={"n": 2})
+    events = await _seen(committed)
+    assert [e.data for e in events] == [{"n": 2}]
+
+
+async def test_events_arrive_in_commit_order(committed: Database) -> None:
+    first = committed.writer()
+    second = committed.writer()
+    async with first as s1, second as s2:
+        await emit(s1, type="need.created", data={"who": "first"})
+
+        async def later() -> None:
+            await emit(s2, type="need.created", data={"who": "second"})
+            await s2.commit()
+
+        task = asyncio.create_task(later())
+        await asyncio.sleep(0.2)
+        # The second writer waits for the first (advisory lock / SQLite write lock).
+        assert not task.done()
+        assert await _seen(committed) == []
+        await s1.commit()
+        await asyncio.wait_for(task, 10)
+    events = await _seen(committed)
+    assert [e.data["who"] for e in events] == ["first", "second"]
+    assert events[0].seq < events[1].seq
+
+
+@pytest.mark.only_engine("postgresql")
+async def test_rows_wait_behind_older_running_transaction(committed: Database) -> None:
+    """The xmin horizon: nothing newer than a still-running transaction is handed out."""
+    async with committed.writer() as old:
+        await old.execute(text("SELECT pg_current_xact_id()"))  # takes a transaction id
+        async with committed.transaction() as s:
+            await emit(s, type="need.created", data={"n": 1})
+        assert await _seen(committed) == []
+        await old.commit()
+    assert [e.data for e in await _seen(committed)] == [{"n": 1}]
+
+
+async def test_stream_filter_and_resume(committed: Database) -> None:
+    async with committed.transaction() as s:
+        await emit_many(
+            s,
+            [
+                EventIn("assignment.offered", {"i": 1}, ["volunteer:a", "incident:x"]),
+                EventIn("assignment.offered", {"i": 2}, ["volunteer:b", "incident:x"]),
+                EventIn("assignment.offered", {"i": 3}, ["volunteer:a"]),
+            ],
+        )
+    mine = await _seen(committed, streams=["volunteer:a"])
+    assert [e.data["i"] for e in mine] == [1, 3]
+    resumed = await _seen(committed, after=mine[0].seq, streams=["volunteer:a"])
+    assert [e.data["i"] for e in resumed] == [3]
+    incident = await _seen(committed, streams=["incident:x"])
+    assert [e.data["i"] for e in incident] == [1, 2]
+
+
+async def test_bad_event_names_are_refused(session) -> None:
+    with pytest.raises(ValueError, match=r"noun\.verb"):
+        await emit(session, type="Created", data={})
+    with pytest.raises(ValueError, match="kind:id"):
+        await emit(session, type="need.created", data={}, streams=["no spaces allowed"])
+
+
+async def test_epoch_is_set(session) -> None:
+    epoch = await current_epoch(session)
+    assert len(epoch) == 36
+
+
+FIRED: list[str] = []
+
+
+@timers.timer_handler("test.ping")
+async def _ping(*, session, timer: timers.DueTimer) -> None:
+    FIRED.append(timer.payload["name"])
+    await emit(session, type="timer.fired", data={"name": timer.payload["name"]})
+
+
+@timers.timer_handler("test.boom")
+async def _boom(*, session, timer: timers.DueTimer) -> None:
+    await emit(session, type="timer.fired", data={"name": "never"})
+    raise RuntimeError("handler failed")
+
+
+async def test_due_timers_fire_once_across_concurrent_workers(committed: Database) -> None:
+    FIRED.clear()
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    with clock.use_clock(clock.ManualClock(start)) as manual:
+        async with committed.transaction() as s:
+            for i in range(30):
+                await timers.schedule(
+                    s,
+                    kind="test.ping",
+                    due_at=start + timedelta(seconds=i % 3),
+                    payload={"name": f"t{i}"},
+                )
+            await timers.schedule(
+                s, kind="test.ping", due_at=start + timedelta(hours=1), payload={"name": "later"}
+            )
+        manual.advance(10)
+        second = Database(str(committed.url.render_as_string(hide_password=False)))
+        try:
+            counts = await asyncio.gather(
+                timers.fire_due(committed, worker="w1"), timers.fire_due(second, worker="w2")
+            )
+        finally:
+            await second.dispose()
+        assert sum(counts) == 30
+        assert sorted(FIRED) == sorted(f"t{i}" for i in range(30))
+        async with committed.reader() as s:
+            fired_events = await s.scalar(
+                text("SELECT count(*) FROM outbox WHERE type = 'timer.fired'")
+            )
+            pending = await s.scalar(select(func.count()).where(Timer.claimed_by.is_(None)))
+        assert fired_events == 30
+        assert pending == 1
+        # Nothing is due again: a second pass fires nothing.
+        assert await timers.fire_due(committed, worker="w1") == 0
+
+
+async def test_failing_handler_rolls_back_and_retries_later(committed: Database) -> None:
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    with clock.use_clock(clock.ManualClock(start)) as manual:
+        async with committed.transaction() as s:
+            timer_id = await timers.schedule(s, kind="test.boom", due_at=start, key="boom-1")
+        assert await timers.fire_due(committed, worker="w1") == 0
+        async with committed.reader() as s:
+            row = await s.get(Timer, timer_id)
+            assert row.claimed_by is None and row.attempts == 1
+            assert "handler failed" in row.last_error
+            assert row.due_at > start
+            assert await s.scalar(text("SELECT count(*) FROM outbox")) == 0
+        for _ in range(timers.MAX_ATTEMPTS):
+            manual.advance(3600)
+            await timers.fire_due(committed, worker="w1")
+        async with committed.reader() as s:
+            row = await s.get(Timer, timer_id)
+            assert row.failed_at is not None and row.attempts == timers.MAX_ATTEMPTS
+
+
+async def test_cancelled_timer_never_fires(committed: Database) -> None:
+    FIRED.clear()
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    with clock.use_clock(clock.ManualClock(start)) as manual:
+        async with committed.transaction() as s:
+            await timers.schedule(
+                s, kind="test.ping", due_at=start, key="offer:1", payload={"name": "x"}
+            )
+        async with committed.transaction() as s:
+            assert await timers.cancel(s, key="offer:1") is True
+            assert await timers.cancel(s, key="offer:1") is False
+        manual.advance(60)
+        assert await timers.fire_due(committed, worker="w1") == 0
+    assert FIRED == []
