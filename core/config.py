@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         None, description="Tests only: PostgreSQL+PostGIS database the suite may wipe."
     )
     test_redis_url: str | None = Field(None, description="Tests only: Redis the suite may use.")
+    bench_database_url: str | None = Field(
+        None, description="Benchmarks only: PostgreSQL+PostGIS database `make bench` may wipe."
+    )
     require_services: bool = Field(
         False, description="Tests only: fail instead of skipping when a service is missing."
     )

@@ -9,8 +9,8 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 from shapely.validation import explain_validity
-from sqlalchemy import Float
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Float
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core.db import GeoMultiPolygon
 
@@ -79,3 +79,26 @@ class BoundaryMixin:
             self.min_lon = self.min_lat = self.max_lon = self.max_lat = None
         else:
             self.min_lon, self.min_lat, self.max_lon, self.max_lat = geom.bounds
+
+
+class PointMixin:
+    """A WGS-84 point as real ``lon``/``lat`` columns (degrees), range-checked by the database.
+
+    On PostgreSQL a migration adds the generated ``geog geography(Point, 4326)``
+    column and its GiST index with :func:`core.db.postgis_point_ddl`.
+    """
+
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[CheckConstraint, ...]:
+        return point_checks()
+
+
+def point_checks() -> tuple[CheckConstraint, ...]:
+    """CHECK constraints keeping ``lon``/``lat`` in range (for models and migrations)."""
+    return (
+        CheckConstraint("lon >= -180 AND lon <= 180", name="lon_range"),
+        CheckConstraint("lat >= -90 AND lat <= 90", name="lat_range"),
+    )

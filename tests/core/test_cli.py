@@ -1,0 +1,86 @@
+"""The `huzhu` command on a temporary SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from core.auth import service as auth_service
+from core.cli import app
+from core.config import get_settings
+from core.db import Database
+from core.errors import Unauthorized
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def sqlite_env(tmp_path, monkeypatch):
+    url = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("HUZHU_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, list(args))
+    return result
+
+
+def test_user_lifecycle(sqlite_env) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
+    created = invoke("user", "create", "root", "--role", "admin", "--json")
+    assert created.exit_code == 0, created.output
+    token = json.loads(created.output)["token"]
+    listed = json.loads(invoke("user", "list", "--json").output)
+    assert [u["username"] for u in listed] == ["root"]
+    assert invoke("user", "revoke", "root").exit_code == 0
+
+    async def check() -> None:
+        db = Database(sqlite_env)
+        try:
+            async with db.reader() as session:
+                with pytest.raises(Unauthorized, match="revoked"):
+                    await auth_service.authenticate(session=session, token=token)
+        finally:
+            await db.dispose()
+
+    asyncio.run(check())
+
+
+def test_user_create_names_the_bad_field(sqlite_env) -> None:
+    invoke("db", "upgrade")
+    result = invoke("user", "create", "coord", "--role", "coordinator", "--area", "999999999999")
+    assert result.exit_code == 1
+    assert "body.area_code" in result.output
+    assert json.loads(invoke("user", "list", "--json").output) == []
+
+
+def test_revoking_an_unknown_user_fails(sqlite_env) -> None:
+    invoke("db", "upgrade")
+    result = invoke("user", "revoke", "nobody")
+    assert result.exit_code == 1 and "no user nobody" in result.output
+
+
+def test_backup_and_restore(sqlite_env, tmp_path) -> None:
+    invoke("db", "upgrade")
+    invoke("user", "create", "root", "--role", "admin")
+    backup = tmp_path / "backup.db"
+    assert invoke("db", "backup", str(backup)).exit_code == 0
+    invoke("user", "create", "second", "--role", "admin")
+    restored = invoke("db", "restore", str(backup))
+    assert restored.exit_code == 0, restored.output
+    assert "new event epoch" in restored.output
+    listed = json.loads(invoke("user", "list", "--json").output)
+    assert [u["username"] for u in listed] == ["root"]
+
+
+def test_serve_refuses_several_workers_on_sqlite(sqlite_env, monkeypatch) -> None:
+    monkeypatch.setenv("HUZHU_WORKERS", "2")
+    get_settings.cache_clear()
+    result = invoke("serve")
+    assert result.exit_code == 1 and "one worker" in result.output
