@@ -21,7 +21,9 @@ from core.db import Database
 from core.events.timers import fire_due
 from core.http import errors
 from core.http.middleware import AccessLog, BodySizeLimit
+from core.registry.areas.api import router as areas_router
 from core.single_worker import SingleWorkerLock
+from maps.api import router as maps_router
 
 log = logging.getLogger("huzhu.app")
 API_PREFIX = "/api/v1"
@@ -88,6 +90,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(AccessLog)
     app.include_router(auth_router, prefix=API_PREFIX)
+    app.include_router(maps_router, prefix=API_PREFIX)
+    app.include_router(areas_router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:

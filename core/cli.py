@@ -310,12 +310,11 @@ def demo_load() -> None:
     created, logins = run(go())
     if created:
         console.print(f"loaded {created} demo area(s)")
-    table = Table(
-        "user", "role", "area", "token", title="Demo logins (password: " + DEMO_PASSWORD + ")"
-    )
+    console.print(f"Demo logins — password for every account: {DEMO_PASSWORD}")
     for login in logins:
-        table.add_row(login.username, login.role.value, login.area_code or "(all)", login.token)
-    console.print(table, soft_wrap=True)
+        area = login.area_code or "all areas"
+        console.print(f"  {login.username:<11} {login.role.value:<12} {area:<13}", end="")
+        print(f" Authorization: Bearer {login.token}", flush=True)
 
 
 def main() -> None:

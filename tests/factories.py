@@ -8,7 +8,7 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.registry.areas.models import Area, AreaLevel
+from core.registry.areas.models import Area, AreaLevel, Grid
 
 
 async def make_area(
@@ -82,3 +82,27 @@ async def two_counties(session: AsyncSession) -> TwoCounties:
         session, code="532923100000", name="祥城镇", level=AreaLevel.township, parent=county_b
     )
     return TwoCounties(province, prefecture, county_a, county_b, township_a, township_b)
+
+
+async def make_grid(
+    session: AsyncSession,
+    *,
+    community: Area,
+    code: str,
+    name: str = "网格",
+    boundary: MultiPolygon | None = None,
+) -> Grid:
+    """A grid (网格) inside ``community`` (a level-5 area), written straight through the model."""
+    now = clock.now()
+    grid = Grid(
+        community_id=community.id,
+        code=code,
+        name=name,
+        area_path=community.area_path,
+        created_at=now,
+        updated_at=now,
+    )
+    grid.set_boundary(boundary)
+    session.add(grid)
+    await session.flush()
+    return grid

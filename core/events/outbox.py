@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import insert, literal_column, select, text
+from sqlalchemy import func, insert, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
@@ -96,13 +96,14 @@ async def emit_many(session: AsyncSession, events: Sequence[EventIn]) -> list[in
         }
         for ev in events
     ]
-    stmt = insert(OutboxEvent)
     if is_pg:
-        stmt = stmt.values(txid=literal_column("pg_current_xact_id()::text::bigint"))
-    result = await session.execute(
-        stmt.returning(OutboxEvent.seq, sort_by_parameter_order=True), rows
-    )
-    seqs = list(result.scalars())
+        stmt = insert(OutboxEvent).values(txid=literal_column("pg_current_xact_id()::text::bigint"))
+        result = await session.execute(
+            stmt.returning(OutboxEvent.seq, sort_by_parameter_order=True), rows
+        )
+        seqs = list(result.scalars())
+    else:
+        seqs = await _insert_sqlite(session, rows)
     stream_rows = [
         {"seq": seq, "stream": stream}
         for seq, ev in zip(seqs, events, strict=True)
@@ -111,6 +112,21 @@ async def emit_many(session: AsyncSession, events: Sequence[EventIn]) -> list[in
     if stream_rows:
         await session.execute(insert(OutboxStream), stream_rows)
     return seqs
+
+
+async def _insert_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """One executemany; the numbers follow from the write lock this transaction holds.
+
+    SQLite gives an INTEGER PRIMARY KEY row ``max(seq) + 1`` and the outbox is
+    append-only, so a batch inserted under ``BEGIN IMMEDIATE`` gets consecutive numbers
+    (ordered RETURNING would make SQLAlchemy insert row by row).
+    """
+    last = await session.scalar(select(func.max(OutboxEvent.seq))) or 0
+    await session.execute(insert(OutboxEvent), rows)
+    top = await session.scalar(select(func.max(OutboxEvent.seq)))
+    if top != last + len(rows):
+        raise RuntimeError(f"outbox numbering broke: {last} + {len(rows)} != {top}")
+    return list(range(last + 1, top + 1))
 
 
 async def _prepare_transaction(session: AsyncSession) -> str:

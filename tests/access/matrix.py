@@ -7,6 +7,7 @@ inside the given county (an :class:`~core.registry.areas.models.Area`) and retur
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import service as auth_service
 from core.auth.roles import Role
-from core.registry.areas.models import Area
+from core.registry.areas.models import Area, AreaLevel
+from tests.factories import make_area, make_grid
 
 Factory = Callable[[AsyncSession, Area], Awaitable[uuid.UUID]]
 FACTORIES: dict[str, Factory] = {}
@@ -69,4 +71,67 @@ ITEM_ROUTES: list[ItemRoute] = [
 
 LIST_ROUTES: list[ListRoute] = [
     ListRoute("/api/v1/users", "user", path_field="scope_path"),
+]
+
+
+# -- areas and grids (issue "Areas") ------------------------------------------------------
+
+_area_serial = itertools.count()
+
+
+def _township_code(county: Area) -> str:
+    """A fresh township code inside ``county`` (numbers 300-999: clear of the demo's)."""
+    return f"{county.code[:6]}{300 + next(_area_serial) % 700:03d}000"
+
+
+async def _township(session: AsyncSession, county: Area) -> Area:
+    return await make_area(
+        session,
+        code=_township_code(county),
+        name="矩阵乡",
+        level=AreaLevel.township,
+        parent=county,
+    )
+
+
+async def _community(session: AsyncSession, county: Area) -> Area:
+    township = await _township(session, county)
+    return await make_area(
+        session,
+        code=township.code[:9] + "001",
+        name="矩阵社区",
+        level=AreaLevel.community,
+        parent=township,
+    )
+
+
+@factory("area")
+async def _area(session: AsyncSession, county: Area) -> uuid.UUID:
+    return (await _township(session, county)).id
+
+
+@factory("community")
+async def _community_id(session: AsyncSession, county: Area) -> uuid.UUID:
+    return (await _community(session, county)).id
+
+
+@factory("grid")
+async def _grid(session: AsyncSession, county: Area) -> uuid.UUID:
+    community = await _community(session, county)
+    return (await make_grid(session, community=community, code="01")).id
+
+
+ITEM_ROUTES += [
+    ItemRoute("GET", "/api/v1/areas/{id}", "area"),
+    ItemRoute("PATCH", "/api/v1/areas/{id}", "area", body={"name": "改名乡"}),
+    ItemRoute("DELETE", "/api/v1/areas/{id}", "area"),
+    ItemRoute("POST", "/api/v1/areas/{id}/grids", "community", body={"code": "m1", "name": "矩阵"}),
+    ItemRoute("GET", "/api/v1/grids/{id}", "grid"),
+    ItemRoute("PATCH", "/api/v1/grids/{id}", "grid", body={"name": "改名网格"}),
+    ItemRoute("DELETE", "/api/v1/grids/{id}", "grid"),
+]
+
+LIST_ROUTES += [
+    ListRoute("/api/v1/areas", "area"),
+    ListRoute("/api/v1/grids", "grid"),
 ]
