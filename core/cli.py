@@ -134,6 +134,9 @@ def user_create(
         str | None, typer.Option(help="Password for logging in on the pages", hide_input=True)
     ] = None,
     ttl_hours: Annotated[int | None, typer.Option(help="Token lifetime")] = None,
+    grid: Annotated[
+        list[str] | None, typer.Option(help="Grid code in --area (grid workers; repeatable)")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a user and print a bearer token for them (shown once)."""
@@ -150,6 +153,7 @@ def user_create(
                     role=role,
                     area_code=area,
                     password=password,
+                    grid_codes=grid or (),
                 )
                 return await auth_service.issue_token(
                     session=session, user=user, ttl=ttl, label="cli"

@@ -18,7 +18,7 @@ from core.auth.roles import AREA_BOUND, INVITABLE_BY_COORDINATOR, Principal, Rol
 from core.auth.scope import ensure_in_scope, in_scope, scope_clause
 from core.auth.tokens import CODE_PREFIX, digest, new_secret
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from core.registry.areas.models import Area
+from core.registry.areas.models import Area, Grid
 
 _USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
 
@@ -84,8 +84,12 @@ async def create_user(
     area_code: str | None,
     password: str | None = None,
     can_read_personal: bool = False,
+    grid_codes: Sequence[str] = (),
 ) -> User:
-    """Create a user bound to an area subtree (admins may be unbound)."""
+    """Create a user bound to an area subtree (admins may be unbound).
+
+    A grid worker names their grids (网格) by code within their community area.
+    """
     if not _USERNAME_RE.match(username):
         raise Invalid.field(("body", "username"), "3-80 letters, digits or _.@-")
     if password is not None and len(password) < MIN_LENGTH:
@@ -109,7 +113,27 @@ async def create_user(
     )
     session.add(user)
     await session.flush()
+    await _assign_grids(session=session, user=user, role=role, area=area, grid_codes=grid_codes)
     return user
+
+
+async def _assign_grids(
+    *, session: AsyncSession, user: User, role: Role, area: Area | None, grid_codes: Sequence[str]
+) -> None:
+    if role is Role.grid_worker and not grid_codes:
+        raise Invalid.field(("body", "grid_codes"), "a grid worker needs at least one grid")
+    if grid_codes and role is not Role.grid_worker:
+        raise Invalid.field(("body", "grid_codes"), "only grid workers have grids")
+    for i, code in enumerate(dict.fromkeys(grid_codes)):
+        grid_id = None
+        if area is not None:
+            grid_id = await session.scalar(
+                select(Grid.id).where(Grid.community_id == area.id, Grid.code == code)
+            )
+        if grid_id is None:
+            raise Invalid.field(("body", "grid_codes", i), f"no grid {code} in this community")
+        session.add(UserGrid(user_id=user.id, grid_id=grid_id))
+    await session.flush()
 
 
 async def issue_token(

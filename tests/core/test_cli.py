@@ -84,3 +84,62 @@ def test_serve_refuses_several_workers_on_sqlite(sqlite_env, monkeypatch) -> Non
     get_settings.cache_clear()
     result = invoke("serve")
     assert result.exit_code == 1 and "one worker" in result.output
+
+
+def test_areas_import_all_or_nothing(sqlite_env, tmp_path) -> None:
+    invoke("db", "upgrade")
+    good = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": None,
+                "properties": {"code": "530000000000", "name": "云南省", "level": 1},
+            },
+            {
+                "type": "Feature",
+                "geometry": None,
+                "properties": {
+                    "code": "532900000000",
+                    "name": "大理州",
+                    "level": 2,
+                    "parent_code": "530000000000",
+                },
+            },
+        ],
+    }
+    bad = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": None,
+                "properties": {
+                    "code": "532922000000",
+                    "name": "漾濞县",
+                    "level": 3,
+                    "parent_code": "532900000000",
+                },
+            },
+            {
+                "type": "Feature",
+                "geometry": None,
+                "properties": {
+                    "code": "532923000000",
+                    "name": "祥云县",
+                    "level": 3,
+                    "parent_code": "999900000000",
+                },
+            },
+        ],
+    }
+    (tmp_path / "good.geojson").write_text(json.dumps(good, ensure_ascii=False))
+    (tmp_path / "bad.geojson").write_text(json.dumps(bad, ensure_ascii=False))
+    ok = invoke("areas", "import", str(tmp_path / "good.geojson"), "--json")
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["created"] == 2
+    refused = invoke("areas", "import", str(tmp_path / "bad.geojson"))
+    assert refused.exit_code == 1
+    assert "rows.1.parent_code" in refused.output
+    again = invoke("areas", "import", str(tmp_path / "good.geojson"))
+    assert again.exit_code == 1 and "rows.0.code" in again.output

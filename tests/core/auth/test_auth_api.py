@@ -237,3 +237,43 @@ async def test_user_create_validates(session) -> None:
             area_code=None,
         )
     assert no_area.value.errors[0].loc == ("body", "area_code")
+
+
+async def test_grid_worker_gets_their_grids(session) -> None:
+    from core.errors import Invalid
+    from tests.factories import make_area, make_grid
+
+    world = await two_counties(session)
+    community = await make_area(
+        session, code="532922100001", name="光明村", level=5, parent=world.township_a
+    )
+    grid = await make_grid(session, community=community, code="G1")
+    user = await service.create_user(
+        session=session,
+        username="grid.w",
+        display_name="",
+        role=Role.grid_worker,
+        area_code=community.code,
+        grid_codes=["G1"],
+    )
+    issued = await service.issue_token(session=session, user=user, ttl=timedelta(hours=1))
+    principal = await service.authenticate(session=session, token=issued.token)
+    assert principal.grid_ids == frozenset({grid.id})
+    with pytest.raises(Invalid) as unknown:
+        await service.create_user(
+            session=session,
+            username="grid.x",
+            display_name="",
+            role=Role.grid_worker,
+            area_code=community.code,
+            grid_codes=["G9"],
+        )
+    assert unknown.value.errors[0].loc == ("body", "grid_codes", 0)
+    with pytest.raises(Invalid):
+        await service.create_user(
+            session=session,
+            username="grid.y",
+            display_name="",
+            role=Role.grid_worker,
+            area_code=community.code,
+        )
