@@ -22,6 +22,11 @@ from core.events.timers import fire_due
 from core.http import errors
 from core.http.middleware import AccessLog, BodySizeLimit
 from core.registry.areas.api import router as areas_router
+from core.registry.depots.api import router as depots_router
+from core.registry.households.api import router as households_router
+from core.registry.items.api import router as items_router
+from core.registry.orgs.api import router as orgs_router
+from core.registry.volunteers.api import router as volunteers_router
 from core.single_worker import SingleWorkerLock
 from maps.api import router as maps_router
 
@@ -91,7 +96,15 @@ def create_app(
     app.add_middleware(AccessLog)
     app.include_router(auth_router, prefix=API_PREFIX)
     app.include_router(maps_router, prefix=API_PREFIX)
-    app.include_router(areas_router, prefix=API_PREFIX)
+    for router in (
+        areas_router,
+        orgs_router,
+        items_router,
+        depots_router,
+        households_router,
+        volunteers_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:

@@ -10,7 +10,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 from shapely.validation import explain_validity
 from sqlalchemy import CheckConstraint, Float
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import GeoMultiPolygon
 
@@ -85,15 +85,12 @@ class PointMixin:
     """A WGS-84 point as real ``lon``/``lat`` columns (degrees), range-checked by the database.
 
     On PostgreSQL a migration adds the generated ``geog geography(Point, 4326)``
-    column and its GiST index with :func:`core.db.postgis_point_ddl`.
+    column and its GiST index with :func:`core.db.postgis_point_ddl`. Models add
+    ``*point_checks()`` to their ``__table_args__``.
     """
 
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
-
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[CheckConstraint, ...]:
-        return point_checks()
 
 
 def point_checks() -> tuple[CheckConstraint, ...]:

@@ -48,3 +48,10 @@ def feature_collection(
     if next_cursor is not None:
         body["next"] = next_cursor
     return JSONResponse(body, media_type=GEOJSON)
+
+
+def point_geometry(lon: float | None, lat: float | None) -> dict[str, Any] | None:
+    """A GeoJSON Point (lon, lat order, WGS-84), or None without coordinates."""
+    if lon is None or lat is None:
+        return None
+    return {"type": "Point", "coordinates": [lon, lat]}

@@ -135,3 +135,23 @@ LIST_ROUTES += [
     ListRoute("/api/v1/areas", "area"),
     ListRoute("/api/v1/grids", "grid"),
 ]
+
+
+# -- routes of later domains: each lives in tests/access/routes_<domain>.py ---------------
+# A module there defines its factories with @factory(...) and module-level ITEM_ROUTES and
+# LIST_ROUTES lists; they are collected here so domains never edit this file at once.
+
+
+def _collect() -> None:
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+        if info.name.startswith("routes_"):
+            module = importlib.import_module(f"tests.access.{info.name}")
+            ITEM_ROUTES.extend(getattr(module, "ITEM_ROUTES", []))
+            LIST_ROUTES.extend(getattr(module, "LIST_ROUTES", []))
+
+
+_collect()
