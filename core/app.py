@@ -29,6 +29,9 @@ from core.registry.orgs.api import router as orgs_router
 from core.registry.volunteers.api import router as volunteers_router
 from core.single_worker import SingleWorkerLock
 from maps.api import router as maps_router
+from maps.depots_api import router as depots_import_router
+from maps.households_api import router as households_import_router
+from maps.volunteers_api import router as volunteers_import_router
 
 log = logging.getLogger("huzhu.app")
 API_PREFIX = "/api/v1"
@@ -97,6 +100,9 @@ def create_app(
     app.include_router(auth_router, prefix=API_PREFIX)
     app.include_router(maps_router, prefix=API_PREFIX)
     for router in (
+        depots_import_router,
+        households_import_router,
+        volunteers_import_router,
         areas_router,
         orgs_router,
         items_router,

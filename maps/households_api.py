@@ -1,0 +1,7 @@
+"""Bulk import of households from CSV, GeoJSON or GeoPackage (mounted under /api/v1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["households"])
