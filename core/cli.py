@@ -300,7 +300,7 @@ def areas_import(file: Path, as_json: JsonFlag = False) -> None:
 @demo_app.command("load")
 def demo_load() -> None:
     """Load the demo areas and accounts when missing, and print fresh login tokens."""
-    from core.demo import DEMO_PASSWORD, load_demo
+    from core.demo.accounts import DEMO_PASSWORD, load_demo
 
     settings = get_settings()
 

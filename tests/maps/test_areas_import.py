@@ -273,13 +273,13 @@ async def test_import_areas_file_as_system(
 
 
 async def test_demo_loader_is_idempotent(session: AsyncSession) -> None:
-    assert await load_demo_areas(session=session) == 45
+    assert await load_demo_areas(session=session) == 45 + 128
     assert await load_demo_areas(session=session) == 0
-    assert await count(session) == 45
+    assert await count(session) == 45 + 128
     levels = dict(
         (await session.execute(select(Area.level, func.count()).group_by(Area.level))).all()
     )
-    assert levels == {1: 1, 2: 16, 3: 1, 4: 8, 5: 19}
+    assert levels == {1: 1, 2: 16, 3: 129, 4: 8, 5: 19}  # all 129 counties of Yunnan
     county = await session.scalar(select(Area).where(Area.code == "532922000000"))
     assert county.boundary.covers(box(99.95, 25.66, 99.96, 25.67))
     assert await count(session, Grid) == 2

@@ -20,6 +20,7 @@ from core.registry.areas.models import Area
 from core.registry.areas.schemas import AreaImportRow, GridCreate
 
 DEMO_FILE = Path(__file__).with_name("demo_areas.geojson")
+COUNTIES_FILE = Path(__file__).with_name("yunnan_counties.json")
 PROVINCE_CODE = "530000000000"
 SEAT_COMMUNITY = "532922100001"  # 城中社区, 苍山西镇 (county seat, ~99.955 E 25.67 N)
 
@@ -42,7 +43,7 @@ DEMO_GRIDS = [
 
 
 def demo_rows(path: Path = DEMO_FILE) -> list[AreaImportRow]:
-    """The demo file's features as import rows (plain JSON; no geopandas needed)."""
+    """The demo file's features, then every other county of Yunnan, as import rows."""
     collection = json.loads(path.read_text(encoding="utf-8"))
     rows = []
     for feature in collection["features"]:
@@ -57,6 +58,20 @@ def demo_rows(path: Path = DEMO_FILE) -> list[AreaImportRow]:
                 geometry=feature.get("geometry"),
             )
         )
+    known = {row.code for row in rows}
+    counties = json.loads(COUNTIES_FILE.read_text(encoding="utf-8"))["counties"]
+    rows += [
+        AreaImportRow(
+            code=c["code"],
+            name=c["name"],
+            level=3,
+            parent_code=c["parent_code"],
+            urban_rural=c.get("urban_rural"),
+            geometry=None,
+        )
+        for c in counties
+        if c["code"] not in known
+    ]
     return rows
 
 
