@@ -27,6 +27,8 @@ NOT_SCOPED = {
     ("POST", "/api/v1/invites/exchange"): "unauthenticated one-time code",
     ("POST", "/api/v1/areas"): "scope checked on the body's parent_code (registry tests)",
     ("POST", "/api/v1/areas/import"): "scope checked on every row's parent (import tests)",
+    ("POST", "/api/v1/depots"): "scope checked on the body's area_code and owner_org_id",
+    ("POST", "/api/v1/depots/import"): "scope checked on every row's area_code and owner",
 }
 
 
