@@ -30,10 +30,12 @@ db_app = typer.Typer(help="Database: migrations, backup, restore.", no_args_is_h
 user_app = typer.Typer(help="Users and their tokens.", no_args_is_help=True)
 areas_app = typer.Typer(help="Areas of the five-level hierarchy.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+depots_app = typer.Typer(help="Depots: warehouses, charity sites, shelters.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(areas_app, name="areas")
 app.add_typer(demo_app, name="demo")
+app.add_typer(depots_app, name="depots")
 
 console = Console()
 err = Console(stderr=True)
@@ -295,6 +297,39 @@ def areas_import(file: Path, as_json: JsonFlag = False) -> None:
         print(json.dumps({"created": result.created, "codes": result.codes}))
     else:
         console.print(f"imported {result.created} area(s) from {file}")
+
+
+CrsOption = Annotated[str, typer.Option(help="Coordinates in the file: wgs84 or gcj02")]
+
+
+def _run_import(importer, file: Path, crs: str, as_json: bool, noun: str) -> None:  # type: ignore[no-untyped-def]
+    """Run a domain's file import as the system, all rows or none; print what it wrote."""
+
+    async def go():  # type: ignore[no-untyped-def]
+        db = _database()
+        try:
+            async with db.transaction() as session:
+                return await importer(session=session, principal_or_none=None, path=file, crs=crs)
+        finally:
+            await db.dispose()
+
+    try:
+        result = run(go())
+    except DomainError as exc:
+        _print_domain_error(exc)
+        raise typer.Exit(code=1) from exc
+    if as_json:
+        print(json.dumps({"created": result.created}))
+    else:
+        console.print(f"imported {result.created} {noun} from {file}")
+
+
+@depots_app.command("import")
+def depots_import(file: Path, crs: CrsOption = "wgs84", as_json: JsonFlag = False) -> None:
+    """Import depots from a CSV, GeoJSON or GeoPackage FILE: all rows or none."""
+    from maps.depots_io import import_depots_file
+
+    _run_import(import_depots_file, file, crs, as_json, "depot(s)")
 
 
 @demo_app.command("load")

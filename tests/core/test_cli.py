@@ -143,3 +143,34 @@ def test_areas_import_all_or_nothing(sqlite_env, tmp_path) -> None:
     assert "rows.1.parent_code" in refused.output
     again = invoke("areas", "import", str(tmp_path / "good.geojson"))
     assert again.exit_code == 1 and "rows.0.code" in again.output
+
+
+def _area_feature(code: str, name: str, level: int, parent: str | None = None) -> dict:
+    props = {"code": code, "name": name, "level": level}
+    if parent:
+        props["parent_code"] = parent
+    return {"type": "Feature", "geometry": None, "properties": props}
+
+
+def test_depots_import(sqlite_env, tmp_path) -> None:
+    invoke("db", "upgrade")
+    areas = {
+        "type": "FeatureCollection",
+        "features": [
+            _area_feature("530000000000", "云南省", 1),
+            _area_feature("530100000000", "昆明市", 2, "530000000000"),
+            _area_feature("530102000000", "五华区", 3, "530100000000"),
+        ],
+    }
+    (tmp_path / "areas.geojson").write_text(json.dumps(areas, ensure_ascii=False))
+    assert invoke("areas", "import", str(tmp_path / "areas.geojson")).exit_code == 0
+    csv = "name,kind,area_code,lon,lat,capacity_people\n"
+    csv += "五华区救灾物资储备库,warehouse,530102000000,102.71,25.04,\n"
+    (tmp_path / "depots.csv").write_text(csv)
+    bad = csv + "临时避难点,shelter,530102000000,102.72,25.05,\n"
+    (tmp_path / "bad.csv").write_text(bad)
+    refused = invoke("depots", "import", str(tmp_path / "bad.csv"))
+    assert refused.exit_code == 1 and "rows.1.capacity_people" in refused.output
+    ok = invoke("depots", "import", str(tmp_path / "depots.csv"), "--crs", "gcj02", "--json")
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output) == {"created": 1}
