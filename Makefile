@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/huzhu db upgrade
-	$(BIN)/huzhu demo load
+	$(BIN)/huzhu demo
 	$(BIN)/huzhu serve
 
 test: $(STAMP) lint

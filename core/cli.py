@@ -29,13 +29,15 @@ app = typer.Typer(help="Huzhu 互助 — community charity emergency response.",
 db_app = typer.Typer(help="Database: migrations, backup, restore.", no_args_is_help=True)
 user_app = typer.Typer(help="Users and their tokens.", no_args_is_help=True)
 areas_app = typer.Typer(help="Areas of the five-level hierarchy.", no_args_is_help=True)
-demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 depots_app = typer.Typer(help="Depots: warehouses, charity sites, shelters.", no_args_is_help=True)
+households_app = typer.Typer(help="Households and their members.", no_args_is_help=True)
+volunteers_app = typer.Typer(help="The volunteer roster.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(areas_app, name="areas")
-app.add_typer(demo_app, name="demo")
 app.add_typer(depots_app, name="depots")
+app.add_typer(households_app, name="households")
+app.add_typer(volunteers_app, name="volunteers")
 
 console = Console()
 err = Console(stderr=True)
@@ -332,27 +334,55 @@ def depots_import(file: Path, crs: CrsOption = "wgs84", as_json: JsonFlag = Fals
     _run_import(import_depots_file, file, crs, as_json, "depot(s)")
 
 
-@demo_app.command("load")
-def demo_load() -> None:
-    """Load the demo areas and accounts when missing, and print fresh login tokens."""
-    from core.demo.accounts import DEMO_PASSWORD, load_demo
+@households_app.command("import")
+def households_import(file: Path, crs: CrsOption = "wgs84", as_json: JsonFlag = False) -> None:
+    """Import households from FILE, one row per person grouped by household_code."""
+    from maps.households_io import import_households_file
+
+    _run_import(import_households_file, file, crs, as_json, "household(s)")
+
+
+@volunteers_app.command("import")
+def volunteers_import(file: Path, crs: CrsOption = "wgs84", as_json: JsonFlag = False) -> None:
+    """Import volunteers from a CSV, GeoJSON or GeoPackage FILE: all rows or none."""
+    from maps.volunteers_io import import_volunteers_file
+
+    _run_import(import_volunteers_file, file, crs, as_json, "volunteer(s)")
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Same seed, same people, places and roster")] = 1,
+    households: Annotated[int, typer.Option(min=1, help="Households in the demo county")] = 3000,
+    volunteers: Annotated[int, typer.Option(min=1, help="Volunteers on the roster")] = 300,
+) -> None:
+    """Load the demo dataset into an empty database; print fresh login tokens every time."""
+    from core.demo.accounts import DEMO_PASSWORD
+    from core.demo.load import load_demo
 
     settings = get_settings()
 
     async def go():  # type: ignore[no-untyped-def]
         db = _database()
         try:
-            return await load_demo(db, token_ttl=timedelta(hours=settings.token_ttl_hours))
+            return await load_demo(
+                db,
+                seed=seed,
+                households=households,
+                volunteers=volunteers,
+                token_ttl=timedelta(hours=settings.token_ttl_hours),
+            )
         finally:
             await db.dispose()
 
-    created, logins = run(go())
-    if created:
-        console.print(f"loaded {created} demo area(s)")
+    report = run(go())
+    if report.loaded:
+        loaded = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+        console.print(f"loaded the demo (seed {seed}): {loaded}")
     console.print(f"Demo logins — password for every account: {DEMO_PASSWORD}")
-    for login in logins:
+    for login in report.logins:
         area = login.area_code or "all areas"
-        console.print(f"  {login.username:<11} {login.role.value:<12} {area:<13}", end="")
+        console.print(f"  {login.username:<11} {login.role.value:<18} {area:<13}", end="")
         print(f" Authorization: Bearer {login.token}", flush=True)
 
 

@@ -112,6 +112,7 @@ async def truncate_all(db: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
     async with db.engine.begin() as conn:
         if db.is_sqlite:
+            await conn.execute(text("PRAGMA defer_foreign_keys = ON"))  # household ↔ person
             for name in tables:
                 await conn.execute(text(f"DELETE FROM {name}"))
         else:

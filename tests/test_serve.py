@@ -32,7 +32,7 @@ def test_demo_is_served(tmp_path) -> None:
     env.pop("HUZHU_REDIS_URL", None)
     subprocess.run([HUZHU, "db", "upgrade"], env=env, check=True, cwd=tmp_path, timeout=60)
     demo = subprocess.run(
-        [HUZHU, "demo", "load"],
+        [HUZHU, "demo", "--households", "300", "--volunteers", "30"],
         env=env,
         check=True,
         cwd=tmp_path,
@@ -41,9 +41,17 @@ def test_demo_is_served(tmp_path) -> None:
         text=True,
     )
     tokens = dict(re.findall(r"^\s+(\S+)\s.*Bearer (hz_\S+)$", demo.stdout, flags=re.M))
-    assert set(tokens) == {"admin", "yunnan", "yangbi", "dali-audit"}, demo.stdout
+    assert set(tokens) == {
+        "admin",
+        "yunnan",
+        "yangbi",
+        "grid01",
+        "volunteer",
+        "family",
+        "dali-audit",
+    }, demo.stdout
     again = subprocess.run(
-        [HUZHU, "demo", "load"],
+        [HUZHU, "demo", "--households", "300", "--volunteers", "30"],
         env=env,
         check=True,
         cwd=tmp_path,

@@ -108,7 +108,9 @@ def _point_near(rng: random.Random, site: CommunitySite, centre: Point, sigma_m:
     return centre
 
 
-def _centre(rng: random.Random, site: CommunitySite) -> Point:
+def community_centre(site: CommunitySite, *, seed: int) -> Point:
+    """Where the community's houses cluster: the same for a seed, whoever asks."""
+    rng = random.Random(f"{seed}:{site.code}")
     if site.has_boundary:
         return site.area.representative_point()
     min_lon, min_lat, max_lon, max_lat = site.area.bounds
@@ -160,7 +162,7 @@ def generate_households(
     counts[0] += total - sum(counts)
     households: list[HouseholdSpec] = []
     for site, count in zip(sites, counts, strict=True):
-        centre = _centre(rng, site)
+        centre = community_centre(site, seed=seed)
         for n in range(count):
             households.append(_household(rng, site, centre, n))
     return households
