@@ -288,6 +288,10 @@ async def exchange_invite(
     return await issue_token(session=session, user=user, ttl=ttl, label="invite")
 
 
+READONLY_MARK = "huzhu_readonly"
+PENDING_ACCESS_LOG = "huzhu_pending_access_log"
+
+
 async def log_personal_read(
     *,
     session: AsyncSession,
@@ -296,9 +300,14 @@ async def log_personal_read(
     subject_ids: Sequence[uuid.UUID],
     purpose: str,
 ) -> None:
-    """Record that ``principal`` read personal data of these subjects (one row each)."""
+    """Record that ``principal`` read personal data of these subjects (one row each).
+
+    In a read-only request session (see :func:`core.http.deps.get_session`) the rows
+    are queued and written in a short writing transaction before the response is sent,
+    so a read never turns into a write on SQLite; the data is not sent if that fails.
+    """
     now = clock.now()
-    session.add_all(
+    rows = [
         PersonalDataAccess(
             at=now,
             user_id=principal.user_id,
@@ -309,5 +318,17 @@ async def log_personal_read(
             purpose=purpose,
         )
         for subject_id in dict.fromkeys(subject_ids)
-    )
+    ]
+    if session.info.get(READONLY_MARK):
+        session.info.setdefault(PENDING_ACCESS_LOG, []).extend(rows)
+        return
+    session.add_all(rows)
     await session.flush()
+
+
+async def write_pending_access_log(*, session: AsyncSession, writer: AsyncSession) -> int:
+    """Write the access-log rows queued on read-only ``session`` through ``writer``."""
+    rows = session.info.pop(PENDING_ACCESS_LOG, [])
+    writer.add_all(rows)
+    await writer.flush()
+    return len(rows)

@@ -10,7 +10,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.roles import Principal, Role
-from core.auth.service import authenticate
+from core.auth.service import (
+    PENDING_ACCESS_LOG,
+    READONLY_MARK,
+    authenticate,
+    write_pending_access_log,
+)
 from core.config import Settings
 from core.db import Database
 from core.errors import Forbidden, Unauthorized
@@ -31,13 +36,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; one commit per request, before the response is sent.
 
     Reads get a deferred (read-only) transaction; writes ``BEGIN IMMEDIATE`` on SQLite.
+    Personal-data reads logged during a read are written in one short writing
+    transaction at the end, before the response leaves.
     """
     database: Database = request.app.state.database
-    factory = database.reader if request.method in _READ_METHODS else database.writer
+    readonly = request.method in _READ_METHODS
+    factory = database.reader if readonly else database.writer
     async with factory() as session:
+        session.info[READONLY_MARK] = readonly
         try:
             yield session
             await session.commit()
+            if session.info.get(PENDING_ACCESS_LOG):
+                async with database.transaction() as writer:
+                    await write_pending_access_log(session=session, writer=writer)
         except BaseException:
             await session.rollback()
             raise
