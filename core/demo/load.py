@@ -12,9 +12,12 @@ from core.auth.roles import Role
 from core.db import Database
 from core.demo import places, roster
 from core.demo.accounts import DemoAccount, DemoLogin, ensure_user, fresh_logins
-from core.demo.population import generate_households
+from core.demo.population import UNBOUNDED_GRIDS, generate_households
 from core.demo.world import county_sites
-from core.registry.areas.demo import SEAT_COMMUNITY, load_demo_areas
+from core.registry.areas.demo import SEAT_COMMUNITY, SYSTEM, load_demo_areas
+from core.registry.areas.models import Area
+from core.registry.areas.schemas import GridCreate
+from core.registry.areas.service import create_grid
 from core.registry.depots.service import create_depots
 from core.registry.households.create import create_households
 from core.registry.households.schemas import HouseholdCreate, PersonCreate
@@ -85,6 +88,16 @@ async def _populate(
     )
     depot_rows = places.depots(townships, sites, seed=seed, seat=seat, owners=owners)
     await create_depots(session=session, principal=None, rows=depot_rows)
+    for site in sites:
+        if site.urban and not site.has_boundary:
+            community = await session.scalar(select(Area.id).where(Area.code == site.code))
+            for code in UNBOUNDED_GRIDS:
+                await create_grid(
+                    session=session,
+                    principal=SYSTEM,
+                    community_id=community,
+                    data=GridCreate(code=code, name=f"{site.name}第{int(code)}网格"),
+                )
     specs = generate_households(sites, seed=seed, total=households)
     household_ids = await create_households(
         session=session,
@@ -96,6 +109,7 @@ async def _populate(
                 lon=h.lon,
                 lat=h.lat,
                 community_code=h.community_code,
+                grid_code=h.grid_code,
                 members=[PersonCreate(**vars(m)) for m in h.members],
                 contact_index=h.contact_index,
             )

@@ -35,6 +35,9 @@ from core.geo.distance import EARTH_RADIUS_M
 REFERENCE_YEAR = 2026
 SIZES = ((1, 18), (2, 27), (3, 22), (4, 17), (5, 10), (6, 6))
 PEOPLES = (("yi", 45), ("han", 45), ("bai", 8), ("hui", 2))
+# Urban communities without a published boundary still have grids (网格); their
+# households name theirs. Communities with a boundary get grids by point-in-polygon.
+UNBOUNDED_GRIDS = ("01", "02", "03")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class HouseholdSpec:
     lat: float
     members: list[PersonSpec] = field(default_factory=list)
     contact_index: int = 0
+    grid_code: str | None = None
 
 
 def _weighted(rng: random.Random, table: tuple[tuple[object, int], ...]) -> object:
@@ -198,6 +202,7 @@ def _household(rng: random.Random, site: CommunitySite, centre: Point, n: int) -
         lat=point.y,
         members=members,
         contact_index=contact,
+        grid_code=None if site.has_boundary or rural else UNBOUNDED_GRIDS[n % len(UNBOUNDED_GRIDS)],
     )
 
 
