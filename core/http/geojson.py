@@ -55,3 +55,14 @@ def point_geometry(lon: float | None, lat: float | None) -> dict[str, Any] | Non
     if lon is None or lat is None:
         return None
     return {"type": "Point", "coordinates": [lon, lat]}
+
+
+def point_of(item: Any) -> dict[str, Any] | None:
+    """The GeoJSON Point of anything with ``lon``/``lat``."""
+    return point_geometry(item.lon, item.lat)
+
+
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}
+}
+"""OpenAPI note for list routes that also answer GeoJSON."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -62,3 +63,24 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
         raise Invalid.field(("query", "bbox"), "out of range or min > max")
     return min_lon, min_lat, max_lon, max_lat
+
+
+def after_text(cursor: str | None) -> str | None:
+    """The text sort key of a one-key cursor (e.g. a code or a name), or None."""
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    if len(key) != 1 or not isinstance(key[0], str):
+        raise Invalid.field(("query", "next"), "not a cursor from this API")
+    return key[0]
+
+
+def after_uuid(cursor: str | None) -> uuid.UUID | None:
+    """The id sort key of a one-key cursor, or None."""
+    value = after_text(cursor)
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise Invalid.field(("query", "next"), "not a cursor from this API") from exc

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from core.errors import Invalid
 from core.http.deps import CurrentUser, SessionDep
-from core.http.geojson import GEOJSON, Format, feature_collection, wants_geojson
+from core.http.geojson import (
+    LIST_RESPONSES,
+    Format,
+    feature_collection,
+    wants_geojson,
+)
 from core.http.listing import Cursor, Limit, Page, decode_cursor, page_of, parse_bbox
 from core.registry.areas import service
 from core.registry.areas.models import AreaLevel
@@ -29,9 +34,6 @@ CodeQuery = Annotated[str | None, Query(pattern=r"^\d{12}$")]
 BBoxQuery = Annotated[
     str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS-84 degrees).")
 ]
-_LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}
-}
 
 
 def _cursor_key(cursor: str | None, size: int) -> list[str] | None:
@@ -41,7 +43,7 @@ def _cursor_key(cursor: str | None, size: int) -> list[str] | None:
     return key
 
 
-def _geometry(item: Any) -> dict[str, Any] | None:
+def _boundary(item: AreaRead | GridRead) -> dict | None:
     return item.boundary
 
 
@@ -51,7 +53,7 @@ async def create_area(body: AreaCreate, principal: CurrentUser, session: Session
     return AreaRead.of(area)
 
 
-@router.get("/areas", response_model=Page[AreaRead], responses=_LIST_RESPONSES)
+@router.get("/areas", response_model=Page[AreaRead], responses=LIST_RESPONSES)
 async def list_areas(
     request: Request,
     principal: CurrentUser,
@@ -79,7 +81,7 @@ async def list_areas(
     rows, cursor = page_of(rows, limit, lambda a: [a.code])
     items = [AreaRead.of(a) for a in rows]
     if wants_geojson(request, format):
-        return feature_collection(items, _geometry, exclude={"boundary"}, next_cursor=cursor)
+        return feature_collection(items, _boundary, exclude={"boundary"}, next_cursor=cursor)
     return Page[AreaRead](items=items, next=cursor)
 
 
@@ -115,7 +117,7 @@ async def create_grid(
     return GridRead.of(grid)
 
 
-@router.get("/grids", response_model=Page[GridRead], responses=_LIST_RESPONSES)
+@router.get("/grids", response_model=Page[GridRead], responses=LIST_RESPONSES)
 async def list_grids(
     request: Request,
     principal: CurrentUser,
@@ -141,7 +143,7 @@ async def list_grids(
     rows, cursor = page_of(rows, limit, lambda g: [g.area_path, g.code])
     items = [GridRead.of(g) for g in rows]
     if wants_geojson(request, format):
-        return feature_collection(items, _geometry, exclude={"boundary"}, next_cursor=cursor)
+        return feature_collection(items, _boundary, exclude={"boundary"}, next_cursor=cursor)
     return Page[GridRead](items=items, next=cursor)
 
 

@@ -12,6 +12,7 @@ from shapely.geometry.base import BaseGeometry
 
 from core.geo.shapes import to_geojson
 from core.registry.areas.models import Area, AreaLevel, Grid
+from core.registry.validators import not_null, strip_not_blank
 
 AreaCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit division code.")]
 GridCode = Annotated[
@@ -26,21 +27,6 @@ Geometry = Annotated[
 BBox = tuple[float, float, float, float]
 
 
-def _strip_name(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
-def _not_null(value: Any, info: ValidationInfo) -> Any:
-    if value is None:
-        raise ValueError(f"{info.field_name} cannot be null")
-    return value
-
-
 class AreaCreate(BaseModel):
     """A new area; its parent is named by code and must be exactly one level up."""
 
@@ -53,7 +39,7 @@ class AreaCreate(BaseModel):
     urban_rural: UrbanRural | None = None
     boundary: Geometry | None = None
 
-    _name = field_validator("name")(_strip_name)
+    _name = field_validator("name")(strip_not_blank)
 
     @field_validator("parent_code")
     @classmethod
@@ -77,8 +63,8 @@ class AreaUpdate(BaseModel):
     urban_rural: UrbanRural | None = None
     boundary: Geometry | None = None
 
-    _name = field_validator("name")(_strip_name)
-    _name_set = field_validator("name", mode="before")(_not_null)
+    _name = field_validator("name")(strip_not_blank)
+    _name_set = field_validator("name", mode="before")(not_null)
 
 
 def _bbox(row: Area | Grid) -> BBox | None:
@@ -135,7 +121,7 @@ class GridCreate(BaseModel):
     name: Name
     boundary: Geometry | None = None
 
-    _name = field_validator("name")(_strip_name)
+    _name = field_validator("name")(strip_not_blank)
 
 
 class GridUpdate(BaseModel):
@@ -146,8 +132,8 @@ class GridUpdate(BaseModel):
     name: Name | None = None
     boundary: Geometry | None = None
 
-    _name = field_validator("name")(_strip_name)
-    _name_set = field_validator("name", mode="before")(_not_null)
+    _name = field_validator("name")(strip_not_blank)
+    _name_set = field_validator("name", mode="before")(not_null)
 
 
 class GridRead(BaseModel):

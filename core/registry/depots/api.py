@@ -3,41 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from core.errors import Invalid
 from core.geo.crs import CrsParam, InputCrs
 from core.geo.near import parse_near
 from core.http.deps import CurrentUser, SessionDep
-from core.http.geojson import GEOJSON, Format, feature_collection, point_geometry, wants_geojson
-from core.http.listing import Cursor, Limit, Page, decode_cursor, page_of, parse_bbox
+from core.http.geojson import (
+    LIST_RESPONSES,
+    Format,
+    feature_collection,
+    point_of,
+    wants_geojson,
+)
+from core.http.listing import Cursor, Limit, Page, after_uuid, page_of, parse_bbox
 from core.registry.depots import service
 from core.registry.depots.models import DepotKind
 from core.registry.depots.schemas import DepotCreate, DepotRead, DepotUpdate
 
 router = APIRouter(tags=["depots"])
-
-_LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}
-}
-
-
-def _after(cursor: str | None) -> uuid.UUID | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    try:
-        (value,) = key
-        return uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise Invalid.field(("query", "next"), "not a cursor from this API") from exc
-
-
-def _geometry(item: Any) -> dict[str, Any] | None:
-    return point_geometry(item.lon, item.lat)
 
 
 @router.post("/depots", status_code=201, response_model=DepotRead)
@@ -54,7 +40,7 @@ async def create_depot(
     return DepotRead.of(depot)
 
 
-@router.get("/depots", response_model=Page[DepotRead], responses=_LIST_RESPONSES)
+@router.get("/depots", response_model=Page[DepotRead], responses=LIST_RESPONSES)
 async def list_depots(
     request: Request,
     principal: CurrentUser,
@@ -78,13 +64,13 @@ async def list_depots(
         owner_org_id=owner,
         bbox=parse_bbox(bbox),
         near=parse_near(near, km),
-        after=_after(next),
+        after=after_uuid(next),
         limit=limit + 1,
     )
     rows, cursor = page_of(rows, limit, lambda d: [str(d.id)])
     items = [DepotRead.of(d) for d in rows]
     if wants_geojson(request, format):
-        return feature_collection(items, _geometry, exclude={"lon", "lat"}, next_cursor=cursor)
+        return feature_collection(items, point_of, exclude={"lon", "lat"}, next_cursor=cursor)
     return Page[DepotRead](items=items, next=cursor)
 
 

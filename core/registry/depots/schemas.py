@@ -12,6 +12,7 @@ from core.geo.crs import InputCrs, to_wgs84
 from core.registry.depots.hours import ALWAYS_OPEN, OpeningHours
 from core.registry.depots.kinds import OWN_KINDS, PEOPLE_KINDS, SITE_TYPES
 from core.registry.depots.models import Depot, DepotKind
+from core.registry.validators import not_null, strip_not_blank
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="WGS-84 degrees")]
@@ -21,14 +22,6 @@ Address = Annotated[str, Field(max_length=300)]
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()-]{2,38}$", max_length=40)]
 Capacity = Annotated[int, Field(gt=0, description="People (shelters, assembly points).")]
 SiteType = Annotated[str | None, Field(json_schema_extra={"enum": [*SITE_TYPES, None]})]
-
-
-def _strip(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-    return value
 
 
 def _site_type_rule(value: str | None, info: ValidationInfo) -> str | None:
@@ -62,7 +55,7 @@ class DepotCreate(BaseModel):
     phone: Phone | None = None
     opening_hours: OpeningHours | None = Field(None, validate_default=True)
 
-    _name = field_validator("name", mode="before")(_strip)
+    _name = field_validator("name", mode="before")(strip_not_blank)
     _site = field_validator("site_type")(_site_type_rule)
 
     @field_validator("capacity_people")
@@ -87,12 +80,6 @@ class DepotCreate(BaseModel):
         return self.model_copy(update={"lon": lon, "lat": lat})
 
 
-def _not_null(value: Any, info: ValidationInfo) -> Any:
-    if value is None:
-        raise ValueError(f"{info.field_name} cannot be null")
-    return value
-
-
 class DepotUpdate(BaseModel):
     """Changes to a depot; the result must pass every rule of :class:`DepotCreate`.
 
@@ -115,9 +102,9 @@ class DepotUpdate(BaseModel):
     phone: Phone | None = None
     opening_hours: OpeningHours | None = None
 
-    _name = field_validator("name", mode="before")(_strip)
+    _name = field_validator("name", mode="before")(strip_not_blank)
     _set = field_validator("name", "kind", "area_code", "lon", "lat", "address", mode="before")(
-        _not_null
+        not_null
     )
 
     def in_wgs84(self, crs: InputCrs | str) -> DepotUpdate:

@@ -17,7 +17,13 @@ from core.auth.roles import Principal
 from core.geo.crs import CrsParam, InputCrs, to_wgs84
 from core.geo.near import parse_near
 from core.http.deps import CurrentUser, SessionDep
-from core.http.geojson import GEOJSON, Format, feature_collection, point_geometry, wants_geojson
+from core.http.geojson import (
+    LIST_RESPONSES,
+    Format,
+    feature_collection,
+    point_geometry,
+    wants_geojson,
+)
 from core.http.listing import Cursor, Limit, Page, page_of, parse_bbox
 from core.registry.households import service
 from core.registry.households.create import body_loc
@@ -34,10 +40,6 @@ from core.registry.households.views import as_list_item, present_households
 
 router = APIRouter(tags=["households"])
 router.include_router(persons_router)
-
-_LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}
-}
 
 
 def _wgs84(body: Any, crs: InputCrs) -> Any:
@@ -79,7 +81,7 @@ async def create_household(
     return await _detail(request, session, principal, household)
 
 
-@router.get("/households", response_model=Page[HouseholdRead], responses=_LIST_RESPONSES)
+@router.get("/households", response_model=Page[HouseholdRead], responses=LIST_RESPONSES)
 async def list_households(
     request: Request,
     principal: CurrentUser,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core import clock
+from core.registry.validators import not_null, strip_not_blank
 from core.registry.vocab import LANGUAGES, VULNERABILITY_TAGS
 
 ROUNDED_DIGITS = 3
@@ -34,21 +35,6 @@ def _tag(value: str) -> str:
 def _language(value: str) -> str:
     if value not in LANGUAGES:
         raise ValueError(f"unknown language {value!r}")
-    return value
-
-
-def _strip(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
-def _not_null(value: object, info: ValidationInfo) -> object:
-    if value is None:
-        raise ValueError(f"{info.field_name} cannot be null")
     return value
 
 
@@ -97,7 +83,7 @@ class PersonCreate(BaseModel):
     languages: list[Language] = Field(default_factory=list, max_length=len(LANGUAGES))
     phone: Phone | None = None
 
-    _name = field_validator("name")(_strip)
+    _name = field_validator("name")(strip_not_blank)
     _codes = field_validator("tags", "languages")(_dedupe)
 
 
@@ -113,8 +99,8 @@ class PersonUpdate(BaseModel):
     languages: list[Language] | None = Field(None, max_length=len(LANGUAGES))
     phone: Phone | None = None
 
-    _name = field_validator("name")(_strip)
-    _set = field_validator("name", "tags", "languages", mode="before")(_not_null)
+    _name = field_validator("name")(strip_not_blank)
+    _set = field_validator("name", "tags", "languages", mode="before")(not_null)
     _codes = field_validator("tags", "languages")(_dedupe)
 
 
@@ -138,7 +124,7 @@ class HouseholdCreate(BaseModel):
     members: list[PersonCreate] = Field(default_factory=list, max_length=MAX_MEMBERS)
     contact_index: int | None = Field(None, ge=0)
 
-    _address = field_validator("address")(_strip)
+    _address = field_validator("address")(strip_not_blank)
 
     @field_validator("contact_index")
     @classmethod
@@ -164,8 +150,8 @@ class HouseholdUpdate(BaseModel):
     phone: Phone | None = None
     contact_person_id: uuid.UUID | None = None
 
-    _address = field_validator("address")(_strip)
-    _set = field_validator("address", "lon", "lat", mode="before")(_not_null)
+    _address = field_validator("address")(strip_not_blank)
+    _set = field_validator("address", "lon", "lat", mode="before")(not_null)
 
 
 class PersonRead(BaseModel):

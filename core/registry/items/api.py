@@ -10,23 +10,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from core.errors import Invalid
 from core.http.deps import AdminUser, CurrentUser, SessionDep
-from core.http.listing import Cursor, Limit, Page, decode_cursor, page_of
+from core.http.listing import Cursor, Limit, Page, after_text, page_of
 from core.registry.items import service
 from core.registry.items.models import ItemCategory
 from core.registry.items.schemas import ItemCreate, ItemRead, ItemUpdate
 
 router = APIRouter(tags=["items"])
-
-
-def _after(cursor: str | None) -> str | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    if len(key) != 1 or not isinstance(key[0], str):
-        raise Invalid.field(("query", "next"), "not a cursor from this API")
-    return key[0]
 
 
 @router.post("/items", status_code=201, response_model=ItemRead)
@@ -48,7 +38,7 @@ async def list_items(
 ) -> Page[ItemRead]:
     """The national catalogue by code."""
     rows = await service.list_items(
-        session=session, category=category, q=q, after=_after(next), limit=limit + 1
+        session=session, category=category, q=q, after=after_text(next), limit=limit + 1
     )
     rows, cursor = page_of(rows, limit, lambda i: [i.code])
     return Page[ItemRead](items=[ItemRead.of(i) for i in rows], next=cursor)

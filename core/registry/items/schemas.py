@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.registry.items.models import Item, ItemCategory
+from core.registry.validators import not_null, strip
 
 # Base units: every stock quantity is an integer count of one of these.
 BASE_UNITS: dict[str, str] = {
@@ -49,10 +50,6 @@ class PackSize(BaseModel):
     label: Annotated[str | None, Field(max_length=60)] = None
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _base_unit(value: str | None) -> str | None:
     if value is not None and value not in BASE_UNITS:
         raise ValueError(f"unknown unit {value!r}; one of {', '.join(BASE_UNITS)}")
@@ -67,12 +64,6 @@ def _packs(value: list[PackSize] | None) -> list[PackSize] | None:
         if pack.unit in seen:
             raise ValueError(f"pack unit {pack.unit} given twice")
         seen.add(pack.unit)
-    return value
-
-
-def _not_null(value: Any, info: ValidationInfo) -> Any:
-    if value is None:
-        raise ValueError(f"{info.field_name} cannot be null")
     return value
 
 
@@ -94,7 +85,7 @@ class ItemCreate(BaseModel):
         None, validate_default=True
     )
 
-    _strip_all = field_validator("name_zh", "name_en", "standard_source", mode="before")(_strip)
+    _strip_all = field_validator("name_zh", "name_en", "standard_source", mode="before")(strip)
     _unit = field_validator("base_unit")(_base_unit)
     _pack = field_validator("pack_sizes")(_packs)
 
@@ -123,10 +114,10 @@ class ItemUpdate(BaseModel):
     per_person_day: Annotated[float | None, Field(gt=0, le=10_000)] = None
     standard_source: Annotated[str | None, Field(min_length=1, max_length=1000)] = None
 
-    _strip_all = field_validator("name_zh", "name_en", "standard_source", mode="before")(_strip)
+    _strip_all = field_validator("name_zh", "name_en", "standard_source", mode="before")(strip)
     _unit = field_validator("base_unit")(_base_unit)
     _pack = field_validator("pack_sizes")(_packs)
-    _set = field_validator(*_REQUIRED, mode="before")(_not_null)
+    _set = field_validator(*_REQUIRED, mode="before")(not_null)
 
 
 class ItemRead(BaseModel):

@@ -13,9 +13,8 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.roles import Principal
-from core.errors import Invalid
 from core.http.deps import CurrentUser, SessionDep
-from core.http.listing import Cursor, Limit, Page, decode_cursor, page_of
+from core.http.listing import Cursor, Limit, Page, after_text, page_of
 from core.registry.areas.models import Area
 from core.registry.areas.rules import area_in_scope_or_invalid
 from core.registry.orgs import funds, service
@@ -33,15 +32,6 @@ router = APIRouter(tags=["orgs"])
 
 CodeQuery = Annotated[str | None, Query(pattern=r"^\d{12}$", description="That area and below.")]
 TextQuery = Annotated[str | None, Query(min_length=1, max_length=100)]
-
-
-def _after(cursor: str | None) -> str | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    if len(key) != 1 or not isinstance(key[0], str):
-        raise Invalid.field(("query", "next"), "not a cursor from this API")
-    return key[0]
 
 
 async def _area(session: AsyncSession, principal: Principal, code: str | None) -> Area | None:
@@ -86,7 +76,7 @@ async def list_organizations(
         registration=registration,
         public_fundraising=public_fundraising,
         q=q,
-        after=_after(next),
+        after=after_text(next),
         limit=limit + 1,
     )
     rows, cursor = page_of(rows, limit, lambda o: [o.name])
@@ -146,7 +136,7 @@ async def list_funds(
         area=await _area(session, principal, area),
         host_org_id=host,
         q=q,
-        after=_after(next),
+        after=after_text(next),
         limit=limit + 1,
     )
     rows, cursor = page_of(rows, limit, lambda f: [f.name])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.registry.areas.schemas import AreaCode
 from core.registry.orgs.credit_code import credit_code_error
@@ -17,6 +17,7 @@ from core.registry.orgs.models import (
     OrgKind,
     OrgRegistration,
 )
+from core.registry.validators import not_null, strip
 
 OrgName = Annotated[str, Field(min_length=1, max_length=200, description="Full registered name.")]
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()-]{2,38}$", max_length=40)]
@@ -26,16 +27,6 @@ CreditCode = Annotated[
 Zihao = Annotated[
     str, Field(min_length=1, max_length=60, description="字号: the fund's own distinctive name.")
 ]
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _not_null(value: Any, info: ValidationInfo) -> Any:
-    if value is None:
-        raise ValueError(f"{info.field_name} cannot be null")
-    return value
 
 
 def _credit_code(value: str | None) -> str | None:
@@ -72,7 +63,7 @@ class OrgCreate(BaseModel):
     public_fundraising: bool = False
     phone: Phone | None = None
 
-    _strip_all = field_validator("name", "phone", mode="before")(_strip)
+    _strip_all = field_validator("name", "phone", mode="before")(strip)
     _code = field_validator("credit_code")(_credit_code)
 
 
@@ -90,11 +81,11 @@ class OrgUpdate(BaseModel):
     public_fundraising: bool | None = None
     phone: Phone | None = None
 
-    _strip_all = field_validator("name", "phone", mode="before")(_strip)
+    _strip_all = field_validator("name", "phone", mode="before")(strip)
     _code = field_validator("credit_code")(_credit_code)
     _set = field_validator(
         "name", "kind", "registration", "area_code", "public_fundraising", mode="before"
-    )(_not_null)
+    )(not_null)
 
 
 def _code_of(area_path: str) -> str:
@@ -146,7 +137,7 @@ class FundCreate(BaseModel):
     zihao: Zihao
     name: str | None = Field(None, max_length=300)
 
-    _strip_all = field_validator("zihao", "name", mode="before")(_strip)
+    _strip_all = field_validator("zihao", "name", mode="before")(strip)
     _zh = field_validator("zihao")(_zihao)
 
 
@@ -160,9 +151,9 @@ class FundUpdate(BaseModel):
     zihao: Zihao | None = None
     name: str | None = Field(None, max_length=300)
 
-    _strip_all = field_validator("zihao", "name", mode="before")(_strip)
+    _strip_all = field_validator("zihao", "name", mode="before")(strip)
     _zh = field_validator("zihao")(_zihao)
-    _set = field_validator("host_org_id", "area_code", "zihao", mode="before")(_not_null)
+    _set = field_validator("host_org_id", "area_code", "zihao", mode="before")(not_null)
 
 
 class FundRead(BaseModel):

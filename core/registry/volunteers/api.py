@@ -16,8 +16,14 @@ from core.errors import Invalid
 from core.geo.crs import CrsParam, InputCrs, to_wgs84
 from core.geo.near import parse_near
 from core.http.deps import CurrentUser, SessionDep
-from core.http.geojson import GEOJSON, Format, feature_collection, point_geometry, wants_geojson
-from core.http.listing import Cursor, Limit, Page, decode_cursor, page_of, parse_bbox
+from core.http.geojson import (
+    LIST_RESPONSES,
+    Format,
+    feature_collection,
+    point_of,
+    wants_geojson,
+)
+from core.http.listing import Cursor, Limit, Page, after_uuid, page_of, parse_bbox
 from core.registry.volunteers import service
 from core.registry.volunteers.models import VolunteerStatus
 from core.registry.volunteers.reads import CertificationRead, VolunteerRead
@@ -29,25 +35,6 @@ from core.registry.volunteers.schemas import (
 )
 
 router = APIRouter(tags=["volunteers"])
-
-_LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}
-}
-
-
-def _after(cursor: str | None) -> uuid.UUID | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    try:
-        (value,) = key
-        return uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise Invalid.field(("query", "next"), "not a cursor from this API") from exc
-
-
-def _geometry(item: Any) -> dict[str, Any] | None:
-    return point_geometry(item.lon, item.lat)
 
 
 def _wgs84(body: Any, crs: InputCrs) -> Any:
@@ -87,7 +74,7 @@ async def create_volunteer(
     return await _one(request, session, principal, v)
 
 
-@router.get("/volunteers", response_model=Page[VolunteerRead], responses=_LIST_RESPONSES)
+@router.get("/volunteers", response_model=Page[VolunteerRead], responses=LIST_RESPONSES)
 async def list_volunteers(
     request: Request,
     principal: CurrentUser,
@@ -119,14 +106,18 @@ async def list_volunteers(
         available_at=available_at,
     )
     rows = await service.list_volunteers(
-        session=session, principal=principal, filters=filters, after=_after(next), limit=limit + 1
+        session=session,
+        principal=principal,
+        filters=filters,
+        after=after_uuid(next),
+        limit=limit + 1,
     )
     rows, cursor = page_of(rows, limit, lambda v: [str(v.id)])
     items = await service.views(
         session=session, principal=principal, volunteers=rows, purpose=_purpose(request)
     )
     if wants_geojson(request, format):
-        return feature_collection(items, _geometry, exclude={"lon", "lat"}, next_cursor=cursor)
+        return feature_collection(items, point_of, exclude={"lon", "lat"}, next_cursor=cursor)
     return Page[VolunteerRead](items=items, next=cursor)
 
 

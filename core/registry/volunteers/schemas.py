@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from core.registry.validators import not_null, strip_not_blank
 from core.registry.vocab import LANGUAGES, SKILLS, VEHICLE_CLASSES
 from core.registry.volunteers.availability import parse_availability
 from core.registry.volunteers.models import VolunteerStatus
@@ -42,23 +43,8 @@ def _code_in(vocabulary: Any, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _strip(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
 def _dedupe(value: list[str] | None) -> list[str] | None:
     return None if value is None else list(dict.fromkeys(value))
-
-
-def _not_null(value: Any, info: ValidationInfo) -> Any:
-    if value is None:
-        raise ValueError(f"{info.field_name} cannot be null")
-    return value
 
 
 def _availability(value: Any) -> Any:
@@ -93,7 +79,7 @@ class CertificationIn(BaseModel):
     issued_by: Annotated[str, Field(min_length=1, max_length=120)] | None = None
     expires_on: date | None = None
 
-    _text = field_validator("number", "issued_by")(_strip)
+    _text = field_validator("number", "issued_by")(strip_not_blank)
 
 
 class VolunteerCreate(BaseModel):
@@ -120,7 +106,7 @@ class VolunteerCreate(BaseModel):
     status: VolunteerStatus = VolunteerStatus.active
     hours_served: Hours = 0.0
 
-    _name = field_validator("name")(_strip)
+    _name = field_validator("name")(strip_not_blank)
     _lists = field_validator("skills", "languages")(_dedupe)
     _avail = field_validator("availability")(_availability)
 
@@ -168,13 +154,13 @@ class VolunteerUpdate(BaseModel):
     status: VolunteerStatus | None = None
     hours_served: Hours | None = None
 
-    _name = field_validator("name")(_strip)
+    _name = field_validator("name")(strip_not_blank)
     _lists = field_validator("skills", "languages")(_dedupe)
     _avail = field_validator("availability")(_availability)
     _set = field_validator(
         "name", "area_code", "lon", "lat", "skills", "languages", "availability",
         "max_travel_km", "max_active_tasks", "status", "hours_served", mode="before",
-    )(_not_null)  # fmt: skip
+    )(not_null)  # fmt: skip
 
 
 class VolunteerSelfUpdate(BaseModel):
@@ -192,4 +178,4 @@ class VolunteerSelfUpdate(BaseModel):
 
     _lists = field_validator("languages")(_dedupe)
     _avail = field_validator("availability")(_availability)
-    _set = field_validator("languages", "availability", mode="before")(_not_null)
+    _set = field_validator("languages", "availability", mode="before")(not_null)
