@@ -21,6 +21,7 @@ from core.db import Database
 from core.events.timers import fire_due
 from core.http import errors
 from core.http.middleware import AccessLog, BodySizeLimit
+from core.incidents.api import router as incidents_router
 from core.registry.areas.api import router as areas_router
 from core.registry.depots.api import router as depots_router
 from core.registry.households.api import router as households_router
@@ -32,6 +33,7 @@ from maps.api import router as maps_router
 from maps.depots_api import router as depots_import_router
 from maps.households_api import router as households_import_router
 from maps.volunteers_api import router as volunteers_import_router
+from plans.api import router as plans_router
 
 log = logging.getLogger("huzhu.app")
 API_PREFIX = "/api/v1"
@@ -109,6 +111,8 @@ def create_app(
         depots_router,
         households_router,
         volunteers_router,
+        incidents_router,
+        plans_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -7,12 +7,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import core.models  # noqa: F401
+import plans.models  # noqa: F401
 from core.db import Base, Database
 from core.migrate import current_revision, downgrade, head_revision, upgrade
 
 # On PostGIS the migrations add what the ORM does not model: generated geography
 # columns and GiST indexes. Nothing else may differ.
-POSTGIS_EXTRAS = {"geog", "ix_area_boundary", "ix_grid_boundary"}
+POSTGIS_EXTRAS = {"geog", "ix_area_boundary", "ix_grid_boundary", "ix_incident_boundary"}
 
 
 def _describe(diff) -> set[str]:
