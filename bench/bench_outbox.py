@@ -12,12 +12,10 @@ import asyncio
 import tempfile
 import time
 
-from sqlalchemy import text
-
 from core.config import get_settings
 from core.db import Database
 from core.events.outbox import EventIn, emit, emit_many, read_after
-from core.migrate import upgrade
+from core.migrate import upgrade, wipe_postgres
 
 EVENTS = 2000
 BATCH = 100
@@ -58,10 +56,7 @@ async def run(url: str, label: str) -> None:
     db = Database(url)
     try:
         if not db.is_sqlite:
-            async with db.engine.begin() as conn:
-                await conn.execute(text("DROP TABLE IF EXISTS outbox_stream, outbox CASCADE"))
-                await conn.execute(text("DROP TABLE IF EXISTS timer, huzhu_meta CASCADE"))
-                await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            await wipe_postgres(db)
         await upgrade(db)
         baseline = await _one_per_transaction(db, EVENTS // 4)
         batched = await _batched(db, EVENTS)

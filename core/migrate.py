@@ -42,3 +42,19 @@ def _run(sync_conn: Any, action: str, revision: str) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = sync_conn
     getattr(command, action)(cfg, revision)
+
+
+async def wipe_postgres(db: Database) -> None:
+    """Drop every table in ``public`` except PostGIS' own (tests and benchmarks only)."""
+    from sqlalchemy import text
+
+    async with db.engine.begin() as conn:
+        await conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        await conn.execute(
+            text(
+                "DO $$ DECLARE r record; BEGIN FOR r IN SELECT tablename FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys' LOOP "
+                "EXECUTE 'DROP TABLE IF EXISTS public.' || quote_ident(r.tablename) || ' CASCADE'; "
+                "END LOOP; END $$"
+            )
+        )

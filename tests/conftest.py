@@ -28,7 +28,7 @@ from core.auth.roles import Role
 from core.config import Settings
 from core.db import Base, Database
 from core.http.deps import get_session
-from core.migrate import upgrade
+from core.migrate import upgrade, wipe_postgres
 
 REQUIRE_SERVICES = os.environ.get("HUZHU_REQUIRE_SERVICES") == "1"
 KEEP_TABLES = {"huzhu_meta", "alembic_version", "spatial_ref_sys"}
@@ -64,26 +64,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-async def _reset_postgres(db: Database) -> None:
-    async with db.engine.begin() as conn:
-        await conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        await conn.execute(
-            text(
-                "DO $$ DECLARE r record; BEGIN FOR r IN SELECT tablename FROM pg_tables "
-                "WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys' LOOP "
-                "EXECUTE 'DROP TABLE IF EXISTS public.' || quote_ident(r.tablename) || ' CASCADE'; "
-                "END LOOP; END $$"
-            )
-        )
-
-
 async def open_database(kind: str, tmp_dir: str) -> Database:
     """A fresh, migrated database of ``kind`` ("sqlite" or "postgresql")."""
     if kind == "sqlite":
         db = Database(f"sqlite+aiosqlite:///{tmp_dir}/huzhu-test.db")
     else:
         db = Database(service_url("HUZHU_TEST_DATABASE_URL", "PostgreSQL + PostGIS"))
-        await _reset_postgres(db)
+        await wipe_postgres(db)
     await upgrade(db)
     return db
 
