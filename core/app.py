@@ -22,6 +22,7 @@ from core.events.timers import fire_due
 from core.http import errors
 from core.http.middleware import AccessLog, BodySizeLimit
 from core.incidents.api import router as incidents_router
+from core.incidents.needs_api import router as needs_router
 from core.registry.areas.api import router as areas_router
 from core.registry.depots.api import router as depots_router
 from core.registry.households.api import router as households_router
@@ -34,6 +35,7 @@ from maps.depots_api import router as depots_import_router
 from maps.households_api import router as households_import_router
 from maps.volunteers_api import router as volunteers_import_router
 from plans.api import router as plans_router
+from plans.chain_api import router as chain_router
 
 log = logging.getLogger("huzhu.app")
 API_PREFIX = "/api/v1"
@@ -112,7 +114,9 @@ def create_app(
         households_router,
         volunteers_router,
         incidents_router,
+        needs_router,
         plans_router,
+        chain_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import plans.chain_models
 import plans.models  # noqa: F401  (truncate_all and the parity test see plans' tables)
 from core.app import create_app
 from core.auth import service as auth_service

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import core.models  # noqa: F401  (registers every table on Base.metadata)
-import plans.models  # noqa: F401  (migrations see every folder's tables: a composition root)
+import plans.chain_models
+import plans.models  # noqa: F401
 from core.db import Base
 
 target_metadata = Base.metadata

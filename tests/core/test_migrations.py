@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import core.models  # noqa: F401
+import plans.chain_models
 import plans.models  # noqa: F401
 from core.db import Base, Database
 from core.migrate import current_revision, downgrade, head_revision, upgrade
