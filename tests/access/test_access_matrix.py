@@ -34,6 +34,7 @@ NOT_SCOPED = {
     ("PATCH", "/api/v1/volunteers/me"): "the caller's own volunteer profile",
     ("POST", "/api/v1/households"): "scope checked on the body's community and point",
     ("POST", "/api/v1/households/import"): "scope checked on every row's community",
+    ("POST", "/api/v1/incidents"): "scope checked on every community the area touches",
     ("POST", "/api/v1/organizations"): "scope checked on the body's area_code (orgs tests)",
     ("POST", "/api/v1/community-funds"): "scope checked on the body's area_code and host",
     ("POST", "/api/v1/items"): "national catalogue, not area-scoped (admin only)",
