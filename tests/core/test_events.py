@@ -15,9 +15,17 @@ from core.events.models import Timer
 from core.events.outbox import EventIn, current_epoch, emit, emit_many, read_after
 
 
-async def _seen(db: Database, after: int = 0, **kw) -> list:
-    async with db.reader() as s:
-        return await read_after(s, after, **kw)
+async def _seen(db: Database, after: int = 0, *, expect: int = 0, **kw) -> list:
+    """Events after ``after``. With ``expect``, wait (up to 10 s) until that many are there:
+    on PostgreSQL the reader's horizon is the oldest transaction running anywhere in the
+    cluster, so unrelated load elsewhere may delay — never reorder — what is handed out."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        async with db.reader() as s:
+            events = await read_after(s, after, **kw)
+        if len(events) >= expect or asyncio.get_running_loop().time() > deadline:
+            return events
+        await asyncio.sleep(0.05)
 
 
 async def test_emit_is_visible_only_after_commit(committed: Database) -> None:
@@ -27,7 +35,7 @@ async def test_emit_is_visible_only_after_commit(committed: Database) -> None:
         )
         assert await _seen(committed) == []
         await s.commit()
-    events = await _seen(committed)
+    events = await _seen(committed, expect=1)
     assert [e.type for e in events] == ["area.created"]
     assert events[0].streams == ("area:530000000000/",)
     assert events[0].epoch == events[0].wire()["epoch"]
@@ -40,7 +48,7 @@ async def test_rolled_back_transaction_emits_nothing(committed: Database) -> Non
         await s.rollback()
     async with committed.transaction() as s:
         await emit(s, type="need.created", data={"n": 2})
-    events = await _seen(committed)
+    events = await _seen(committed, expect=1)
     assert [e.data for e in events] == [{"n": 2}]
 
 
@@ -61,7 +69,7 @@ async def test_events_arrive_in_commit_order(committed: Database) -> None:
         assert await _seen(committed) == []
         await s1.commit()
         await asyncio.wait_for(task, 10)
-    events = await _seen(committed)
+    events = await _seen(committed, expect=2)
     assert [e.data["who"] for e in events] == ["first", "second"]
     assert events[0].seq < events[1].seq
 
@@ -75,7 +83,7 @@ async def test_rows_wait_behind_older_running_transaction(committed: Database) -
             await emit(s, type="need.created", data={"n": 1})
         assert await _seen(committed) == []
         await old.commit()
-    assert [e.data for e in await _seen(committed)] == [{"n": 1}]
+    assert [e.data for e in await _seen(committed, expect=1)] == [{"n": 1}]
 
 
 async def test_stream_filter_and_resume(committed: Database) -> None:
@@ -88,11 +96,11 @@ async def test_stream_filter_and_resume(committed: Database) -> None:
                 EventIn("assignment.offered", {"i": 3}, ["volunteer:a"]),
             ],
         )
-    mine = await _seen(committed, streams=["volunteer:a"])
+    mine = await _seen(committed, expect=2, streams=["volunteer:a"])
     assert [e.data["i"] for e in mine] == [1, 3]
-    resumed = await _seen(committed, after=mine[0].seq, streams=["volunteer:a"])
+    resumed = await _seen(committed, after=mine[0].seq, expect=1, streams=["volunteer:a"])
     assert [e.data["i"] for e in resumed] == [3]
-    incident = await _seen(committed, streams=["incident:x"])
+    incident = await _seen(committed, expect=2, streams=["incident:x"])
     assert [e.data["i"] for e in incident] == [1, 2]
 
 
