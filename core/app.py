@@ -34,6 +34,7 @@ from maps.api import router as maps_router
 from maps.depots_api import router as depots_import_router
 from maps.households_api import router as households_import_router
 from maps.volunteers_api import router as volunteers_import_router
+from plans import hooks as plan_hooks
 from plans.api import router as plans_router
 from plans.chain_api import router as chain_router
 
@@ -63,6 +64,7 @@ def create_app(
 ) -> FastAPI:
     """The app. Tests pass their own ``database`` and ``background=False``."""
     settings = settings or get_settings()
+    plan_hooks.register()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -20,6 +20,7 @@ from core import migrate
 from core.auth import service as auth_service
 from core.auth.models import User
 from core.auth.roles import Role
+from core.cli_plans import plan_app
 from core.config import get_settings
 from core.db import Database
 from core.errors import DomainError
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(areas_app, name="areas")
 app.add_typer(depots_app, name="depots")
+app.add_typer(plan_app, name="plan")
 app.add_typer(households_app, name="households")
 app.add_typer(volunteers_app, name="volunteers")
 
@@ -85,17 +87,26 @@ def serve() -> None:
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: head), then sync the item catalogue."""
 
-    async def go() -> str | None:
+    async def go() -> tuple[str | None, int]:
+        from core.registry.items.catalogue import sync_catalogue
+
         db = _database()
         try:
             await migrate.upgrade(db, revision)
-            return await migrate.current_revision(db)
+            current = await migrate.current_revision(db)
+            if current != migrate.head_revision():
+                return current, 0
+            async with db.transaction() as session:
+                return current, await sync_catalogue(session=session)
         finally:
             await db.dispose()
 
-    console.print(f"database at revision {run(go())}")
+    current, items = run(go())
+    console.print(
+        f"database at revision {current}; item catalogue: {items} item(s) added or updated"
+    )
 
 
 @db_app.command("backup")
@@ -359,6 +370,7 @@ def demo(
     """Load the demo dataset into an empty database; print fresh login tokens every time."""
     from core.demo.accounts import DEMO_PASSWORD
     from core.demo.load import load_demo
+    from plans.demo import load_demo_plans
 
     settings = get_settings()
 
@@ -371,6 +383,7 @@ def demo(
                 households=households,
                 volunteers=volunteers,
                 token_ttl=timedelta(hours=settings.token_ttl_hours),
+                extra_loaders={"plans": load_demo_plans},
             )
         finally:
             await db.dispose()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +41,10 @@ ACCOUNTS = [
 ]
 
 
+class ExtraLoader(Protocol):
+    def __call__(self, *, session: AsyncSession) -> Awaitable[int]: ...
+
+
 @dataclass(frozen=True)
 class DemoReport:
     loaded: bool
@@ -53,8 +59,13 @@ async def load_demo(
     households: int = 3000,
     volunteers: int = 300,
     token_ttl: timedelta,
+    extra_loaders: Mapping[str, ExtraLoader] | None = None,
 ) -> DemoReport:
-    """Load the demo when the database has none; always issue fresh demo tokens."""
+    """Load the demo when the database has none; always issue fresh demo tokens.
+
+    ``extra_loaders`` (name → loader) add data of other folders (plans/ …) in the same
+    transaction; the composition root passes them, so core imports nothing from them.
+    """
     async with db.transaction() as session:
         areas = await load_demo_areas(session=session)
         counts = {"areas": areas}
@@ -62,6 +73,8 @@ async def load_demo(
             counts |= await _populate(
                 session, seed=seed, households=households, volunteers=volunteers
             )
+            for name, loader in (extra_loaders or {}).items():
+                counts[name] = await loader(session=session)
         logins = await fresh_logins(session, ACCOUNTS, ttl=token_ttl)
     return DemoReport(loaded=bool(areas), counts=counts, logins=logins)
 
