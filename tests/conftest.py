@@ -163,3 +163,22 @@ async def bearer_for(
     )
     issued = await auth_service.issue_token(session=session, user=user, ttl=timedelta(hours=1))
     return {"Authorization": f"Bearer {issued.token}"}
+
+
+async def read_events_eventually(db: Database, *, streams: list[str], at_least: int) -> list:
+    """Events on ``streams`` once ``at_least`` are handed out (waits up to 10 s).
+
+    On PostgreSQL the reader's horizon is the oldest transaction running anywhere in the
+    cluster (DESIGN.md: Outbox gaps), so unrelated load may delay what a reader sees.
+    """
+    import asyncio
+
+    from core.events.outbox import read_after
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        async with db.reader() as s:
+            events = await read_after(s, 0, streams=streams)
+        if len(events) >= at_least or asyncio.get_running_loop().time() > deadline:
+            return events
+        await asyncio.sleep(0.05)

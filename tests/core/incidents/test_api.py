@@ -11,7 +11,7 @@ from core.app import create_app
 from core.auth.roles import Role
 from core.config import Settings
 from core.geo.gcj02 import wgs84_to_gcj02
-from tests.conftest import bearer_for
+from tests.conftest import bearer_for, read_events_eventually
 from tests.core.incidents.world import World, build_world, counts, geojson
 
 API = "/api/v1"
@@ -201,16 +201,18 @@ async def test_timeline_lists_committed_events_in_order(committed) -> None:
         await client.post(f"{url}/level", json={"level": 2}, headers=h)
         await client.post(f"{url}/mutual-aid", json={"area_codes": ["532922101000"]}, headers=h)
         await client.post(f"{url}/stand-down", headers=h)
+        await read_events_eventually(committed, streams=[f"incident:{got['id']}"], at_least=5)
         page = (await client.get(f"{url}/timeline", params={"limit": 3}, headers=h)).json()
         rest = (
             await client.get(f"{url}/timeline", params={"next": page["next"]}, headers=h)
         ).json()
         hidden = await client.get(f"{url}/timeline", headers=hb)
     types = [e["type"] for e in page["items"] + rest["items"]]
-    assert types == ["incident.declared", "incident.level_changed",
+    # The app registers plans/' activation hook, which records the activated versions.
+    assert types == ["incident.declared", "plan.activated", "incident.level_changed",
                      "incident.mutual_aid_opened", "incident.stood_down"]  # fmt: skip
     seqs = [e["seq"] for e in page["items"] + rest["items"]]
     assert seqs == sorted(seqs) and rest["next"] is None
-    assert page["items"][1]["data"] == {"id": got["id"], "from": 3, "to": 2,
-                                        "by": page["items"][1]["data"]["by"]}  # fmt: skip
+    level = next(e for e in page["items"] if e["type"] == "incident.level_changed")
+    assert level["data"] == {"id": got["id"], "from": 3, "to": 2, "by": level["data"]["by"]}
     assert hidden.status_code == 404
