@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from core.incidents.hooks import on_activation
+from plans import overdue  # noqa: F401  (registers the "chain.deadline" timer handler)
 from plans.activation import activation_hook
+from plans.chain import open_chain
 
 
 def register() -> None:
-    """Activate plan versions for the touched communities (idempotent registration)."""
+    """On declaration: record the plan versions, then open the check-in chain (which reads
+    them). Registration is idempotent."""
     on_activation(activation_hook)
+    on_activation(open_chain)
