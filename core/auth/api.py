@@ -1,4 +1,4 @@
-"""Auth routes: log in, who am I, log out, users in scope, invites and their exchange."""
+"""Auth routes: log in, who am I, log out, users in scope, invites, member links, exchange."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from datetime import timedelta
 
 from fastapi import APIRouter
 
-from core.auth import service
+from core.auth import member_links, service
 from core.auth.roles import Role
 from core.auth.schemas import (
     ExchangeIn,
     InviteIn,
     InviteOut,
     LoginIn,
+    MemberLinkOut,
     MeOut,
     RevokeOut,
     TokenOut,
@@ -102,6 +103,21 @@ async def create_invite(
     return InviteOut(
         id=invite.id, code=code, link=link, role=Role(invite.role), expires_at=invite.expires_at
     )
+
+
+@router.post("/persons/{person_id}/sos-link", response_model=MemberLinkOut, status_code=201)
+async def create_member_link(
+    person_id: uuid.UUID, principal: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> MemberLinkOut:
+    """A one-time link with which this household member sends an SOS (no account needed)."""
+    invite, code = await member_links.create_member_link(
+        session=session,
+        principal=principal,
+        person_id=person_id,
+        ttl=timedelta(hours=settings.invite_ttl_hours),
+    )
+    link = f"{settings.public_url.rstrip('/')}/h#{code}"
+    return MemberLinkOut(code=code, link=link, expires_at=invite.expires_at)
 
 
 @router.post("/invites/exchange", response_model=TokenOut)

@@ -64,3 +64,11 @@ class InviteOut(BaseModel):
 class ExchangeIn(BaseModel):
     code: str = Field(min_length=8, max_length=200)
     password: str | None = Field(None, max_length=200)
+
+
+class MemberLinkOut(BaseModel):
+    """A one-time SOS link for a household member (the code is shown only here)."""
+
+    code: str
+    link: str
+    expires_at: datetime

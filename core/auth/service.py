@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.auth.member_links import claim_member_user, is_member_username
 from core.auth.models import Invite, PersonalDataAccess, Token, User, UserGrid
 from core.auth.passwords import MIN_LENGTH, hash_password, verify_password
 from core.auth.roles import AREA_BOUND, INVITABLE_BY_COORDINATOR, Principal, Role
@@ -234,6 +235,8 @@ async def create_invite(
             raise Invalid.field(("body", "area_code"), f"area {area_code} is outside your scope")
     if not _USERNAME_RE.match(username):
         raise Invalid.field(("body", "username"), "3-80 letters, digits or _.@-")
+    if is_member_username(username):
+        raise Invalid.field(("body", "username"), "member- names are kept for member links")
     if await session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"username {username} is taken")
     code = new_secret(CODE_PREFIX)
@@ -257,7 +260,10 @@ async def create_invite(
 async def exchange_invite(
     *, session: AsyncSession, code: str, password: str | None, ttl: timedelta
 ) -> IssuedToken:
-    """Spend a one-time code: create its user and return a token. A code works once."""
+    """Spend a one-time code: create its user and return a token. A code works once.
+
+    A member link (:mod:`core.auth.member_links`) makes or reuses the member's user.
+    """
     invite = await session.scalar(select(Invite).where(Invite.code_hash == digest(code)))
     now = clock.now()
     if invite is None:
@@ -269,6 +275,10 @@ async def exchange_invite(
     )
     if claimed.rowcount != 1:
         raise Unauthorized("code already used")
+    member = await claim_member_user(session=session, invite=invite, password=password)
+    if member is not None:
+        invite.user_id = member.id
+        return await issue_token(session=session, user=member, ttl=ttl, label="member link")
     if password is not None and len(password) < MIN_LENGTH:
         raise Invalid.field(("body", "password"), f"at least {MIN_LENGTH} characters")
     if await session.scalar(select(User.id).where(User.username == invite.username)):

@@ -82,8 +82,9 @@ async def send_sos(
 ) -> NeedRead:
     """An SOS at the caller's point: a ``rescue`` need, severity 4 unless given.
 
-    A household contact sends it for their household; a coordinator relays one
-    (received by phone). One-time member links are a follow-up.
+    A household contact sends it for their household — so does a member through a
+    one-time link (``POST /api/v1/persons/{id}/sos-link``, :mod:`core.auth.member_links`);
+    a coordinator relays one (received by phone).
     """
     (need_id,) = await create_needs(
         session=session,
