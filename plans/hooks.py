@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from core.incidents.hooks import on_activation
-from plans import overdue  # noqa: F401  (registers the "chain.deadline" timer handler)
+from plans import (
+    escalate,  # noqa: F401  (registers the "chain.escalate" timer handler)
+    overdue,  # noqa: F401  (registers the "chain.deadline" timer handler)
+)
 from plans.activation import activation_hook
 from plans.chain import open_chain
 

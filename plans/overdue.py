@@ -1,5 +1,6 @@
 """The deadline timer: persons not accounted for by their deadline become overdue, and each
-such household one visit need (neighbours first), escalated grid → community → township.
+such household one visit need (neighbours first), escalated grid → community → township
+(the first ``checkin.escalated`` alert here, the later steps by timer: :mod:`plans.escalate`).
 
 The handler of :data:`plans.deadlines.DEADLINE_TIMER` runs in the timer's claiming
 transaction (:mod:`core.events.timers`), so each timer fires once across workers; the
@@ -30,7 +31,8 @@ from core.incidents.models import Incident, IncidentStatus
 from core.incidents.need_models import Need, NeedStatus
 from plans.chain_models import HouseholdCheckin, HouseholdCheckinStatus, PersonCheckin
 from plans.deadlines import DEADLINE_TIMER
-from plans.escalation import escalation_for, township_path
+from plans.escalate import Overdue, first_alerts, schedule_step
+from plans.escalation import NEXT_LEVEL, escalation_for, township_path
 from plans.visits import OverduePerson, raise_visit_needs
 
 PENDING = HouseholdCheckinStatus.pending.value
@@ -81,6 +83,10 @@ async def mark_overdue(*, session: AsyncSession, incident_id: uuid.UUID, due: da
     await _link_needs(session, needs, list(groups))
     await _mark_households(session, incident_id)
     await _emit_overdue(session, incident_id, groups, needs, now)
+    batches = [p.deadline_at for persons in groups.values() for p in persons]
+    await schedule_step(
+        session=session, incident=incident, deadlines=batches, level=NEXT_LEVEL["grid"], now=now
+    )
     return len(fresh)
 
 
@@ -198,8 +204,11 @@ async def _emit_overdue(
             "overdue_at": now,
             "visit_need_id": needs[hc_id],
             "escalate_to": esc.levels(grid_id=first.grid_id, community_path=first.area_path),
+            "level": esc.first_level(first.grid_id),
         }
         streams = [f"incident:{incident_id}", f"area:{first.area_path}"]
         streams.append(f"area:{township_path(first.area_path)}")
         events.append(EventIn(type="checkin.overdue", data=data, streams=streams))
     await emit_many(session, events)
+    households = [Overdue(p.household_id, p.grid_id, p.area_path) for p in firsts.values()]
+    await first_alerts(session=session, incident_id=incident_id, households=households, esc=esc)

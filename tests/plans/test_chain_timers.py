@@ -75,5 +75,9 @@ async def test_every_deadline_due_at_once_still_one_need_per_household(committed
             unlinked = await s.scalar(
                 select(func.count()).where(PersonCheckin.visit_need_id.is_(None))
             )
-            pending = await s.scalar(select(func.count()).where(Timer.claimed_by.is_(None)))
+            pending = await s.scalar(
+                select(func.count()).where(
+                    Timer.claimed_by.is_(None), Timer.kind == "chain.deadline"
+                )
+            )
         assert (unlinked, pending) == (0, 0)
