@@ -15,6 +15,10 @@ household_contact  own household and members   own household      cancel own hou
 volunteer/auditor  no                          no                 no
 =================  ==========================  =================  =====================
 
+A household member without an account sends an SOS through a one-time link
+(:mod:`core.auth.member_links`): the code becomes a ``household_contact`` token of
+their household, so the table's last-but-one row applies to them.
+
 Reads (:mod:`.need_reads`): admin all; coordinator, grid worker, auditor their area
 subtree; a household contact their household's needs. ``description`` and the exact
 point are personal (:mod:`.need_access`). Where a need is: :mod:`.need_places`.
