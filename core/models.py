@@ -10,3 +10,4 @@ from core.registry.households import models as household_models  # noqa: F401
 from core.registry.items import models as item_models  # noqa: F401
 from core.registry.orgs import models as org_models  # noqa: F401
 from core.registry.volunteers import models as volunteer_models  # noqa: F401
+from core.stock import models as stock_models  # noqa: F401
