@@ -30,6 +30,7 @@ from core.registry.items.api import router as items_router
 from core.registry.orgs.api import router as orgs_router
 from core.registry.volunteers.api import router as volunteers_router
 from core.single_worker import SingleWorkerLock
+from core.stock.api import router as stock_router
 from maps.api import router as maps_router
 from maps.depots_api import router as depots_import_router
 from maps.households_api import router as households_import_router
@@ -119,6 +120,7 @@ def create_app(
         needs_router,
         plans_router,
         chain_router,
+        stock_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

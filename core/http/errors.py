@@ -39,10 +39,15 @@ def _loc(loc: Any) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
+_RESERVED = frozenset({"type", "title", "status", "detail", "errors"})
+
+
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     errors = [{"loc": list(e.loc), "msg": e.msg} for e in exc.errors]
-    return problem(exc.status, exc.title, exc.detail, errors=errors, **exc.extra)
+    # A service's extra facts never overwrite the problem's own members.
+    extra = {(f"{k}_value" if k in _RESERVED else k): v for k, v in exc.extra.items()}
+    return problem(exc.status, exc.title, exc.detail, errors=errors, **extra)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

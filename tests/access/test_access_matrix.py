@@ -39,6 +39,8 @@ NOT_SCOPED = {
     ("GET", "/api/v1/plans/templates/{id}"): "one shipped handbook by name, not area-scoped",
     ("GET", "/api/v1/plans/schema"): "JSON Schema of the plan document",
     ("POST", "/api/v1/plans"): "scope checked on the body's area_code (plans tests)",
+    ("POST", "/api/v1/stock/lots"): "scope checked on the body's depot_id and fund_id",
+    ("POST", "/api/v1/stock/reservations"): "scope checked on the body's need and depots",
     ("POST", "/api/v1/organizations"): "scope checked on the body's area_code (orgs tests)",
     ("POST", "/api/v1/community-funds"): "scope checked on the body's area_code and host",
     ("POST", "/api/v1/items"): "national catalogue, not area-scoped (admin only)",

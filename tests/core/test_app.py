@@ -119,3 +119,23 @@ def test_second_sqlite_worker_is_refused(tmp_path) -> None:
 def test_postgres_needs_no_worker_lock() -> None:
     settings = Settings(_env_file=None, database_url="postgresql+asyncpg://u@h/db")
     assert SingleWorkerLock.for_settings(settings) is None
+
+
+async def test_a_services_extra_facts_never_break_the_problem(database, settings) -> None:
+    from fastapi import APIRouter
+
+    from core.errors import Conflict
+
+    router = APIRouter()
+
+    @router.get("/boom")
+    async def boom() -> None:
+        raise Conflict("already released", status="released", available=0)
+
+    app = create_app(settings, database=database, background=False)
+    app.include_router(router)
+    async with _client(app) as client:
+        r = await client.get("/boom")
+    assert r.status_code == 409
+    assert r.json()["status"] == 409 and r.json()["status_value"] == "released"
+    assert r.json()["available"] == 0
