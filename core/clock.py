@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Protocol
 
 
@@ -70,3 +70,13 @@ def use_clock(clock: Clock) -> Iterator[Clock]:
 def set_clock(clock: Clock) -> None:
     """Install ``clock`` for the rest of this context (tests' session fixtures)."""
     _current.set(clock)
+
+
+LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+"""Local time for people and daily figures (DESIGN.md: Time). China has kept UTC+8
+without daylight saving since 1991, so a fixed offset is exact and needs no tz database."""
+
+
+def local_today() -> date:
+    """Today's date in Asia/Shanghai, from the installed clock."""
+    return now().astimezone(LOCAL_TZ).date()

@@ -41,10 +41,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal
 from core.errors import ErrorList, FieldError, Invalid
 from core.geo.crs import InputCrs
-from core.registry.areas.importer import SYSTEM
 from core.registry.volunteers.batch import MAX_REPORTED_ERRORS, check_rows, create_volunteers
 from core.registry.volunteers.reads import ImportSummary
 from core.registry.volunteers.schemas import VolunteerCreate

@@ -8,12 +8,11 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
+from core import clock
 from plans.board_print import PrintedHousehold
 from plans.chain_schemas import Board
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 CSV_COLUMNS = (
     "community_code", "community_name", "grid_code", "households_confirmed", "households_total",
     "vulnerable_confirmed", "vulnerable_total", "persons_confirmed", "persons_total",
@@ -52,7 +51,7 @@ def board_csv(board: Board) -> str:
 
 
 def _local(at: datetime) -> str:
-    return at.astimezone(LOCAL).strftime("%m-%d %H:%M")
+    return at.astimezone(clock.LOCAL_TZ).strftime("%m-%d %H:%M")
 
 
 def _household(h: PrintedHousehold, n: int) -> str:

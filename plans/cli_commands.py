@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.auth.roles import SYSTEM
 from core.errors import Invalid, NotFound
 from plans import service
 from plans.documents import from_yaml, parse_document, to_yaml
 from plans.models import PlanVersion
-from plans.rules import SYSTEM
 from plans.schemas import PlanRead, PlanVersionRead
 from plans.templates import list_templates
 

@@ -25,13 +25,13 @@ from sqlalchemy import case, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal, actor
 from core.events.outbox import EventIn, emit_many
 from core.incidents.need_models import NeedSource
 from core.incidents.need_schemas import NeedCreate
 from core.incidents.needs import create_needs
 from core.incidents.reads import get_incident
-from core.incidents.rules import SYSTEM, actor, ensure_active
+from core.incidents.rules import ensure_active
 from plans.chain_access import ensure_reporter
 from plans.chain_models import HouseholdCheckin, HouseholdCheckinStatus, PersonCheckin
 from plans.chain_schemas import HouseholdOutcome, HouseholdReport, ReportResult

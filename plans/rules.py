@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth.roles import Principal, Role
+from core.auth.roles import SYSTEM, Principal, Role
 from core.auth.scope import ensure_in_scope, in_scope
 from core.errors import ErrorList, Forbidden, Invalid, NotFound
 from core.events.outbox import emit
@@ -20,10 +20,6 @@ from plans.documents import parse_document, stored
 from plans.models import Plan, PlanVersion, VersionStatus
 
 WRITERS = frozenset({Role.admin, Role.coordinator})
-SYSTEM = Principal(
-    user_id=uuid.UUID(int=0), token_id=uuid.UUID(int=0), role=Role.admin, scope_path=None
-)
-"""The principal of trusted callers (CLI, demo loader): an admin without scope."""
 
 PLACE_KINDS = {
     "shelters": frozenset({DepotKind.shelter.value}),

@@ -168,11 +168,15 @@ async def bearer_for(
     return {"Authorization": f"Bearer {issued.token}"}
 
 
-async def read_events_eventually(db: Database, *, streams: list[str], at_least: int) -> list:
-    """Events on ``streams`` once ``at_least`` are handed out (waits up to 10 s).
+async def read_events_eventually(
+    db: Database, *, at_least: int, after: int = 0, streams: list[str] | None = None
+) -> list:
+    """Events after ``after`` (on ``streams``) once ``at_least`` are handed out (waits up
+    to 10 s; ``at_least=0`` reads once).
 
     On PostgreSQL the reader's horizon is the oldest transaction running anywhere in the
-    cluster (DESIGN.md: Outbox gaps), so unrelated load may delay what a reader sees.
+    cluster (DESIGN.md: Outbox gaps), so unrelated load may delay — never reorder — what
+    a reader sees.
     """
     import asyncio
 
@@ -181,7 +185,7 @@ async def read_events_eventually(db: Database, *, streams: list[str], at_least: 
     deadline = asyncio.get_running_loop().time() + 10
     while True:
         async with db.reader() as s:
-            events = await read_after(s, 0, streams=streams)
+            events = await read_after(s, after, streams=streams)
         if len(events) >= at_least or asyncio.get_running_loop().time() > deadline:
             return events
         await asyncio.sleep(0.05)

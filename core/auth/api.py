@@ -20,7 +20,6 @@ from core.auth.schemas import (
     TokenOut,
     UserRead,
 )
-from core.errors import Forbidden
 from core.http.deps import Coordinator, CurrentUser, SessionDep, SettingsDep
 from core.http.listing import Cursor, Limit, Page, decode_cursor, page_of
 
@@ -79,10 +78,7 @@ async def get_user(user_id: uuid.UUID, principal: Coordinator, session: SessionD
 
 @router.post("/users/{user_id}/revoke", response_model=RevokeOut)
 async def revoke_user(user_id: uuid.UUID, principal: Coordinator, session: SessionDep) -> RevokeOut:
-    user = await service.get_user(session=session, principal=principal, user_id=user_id)
-    if user.role == Role.admin and not principal.is_admin:
-        raise Forbidden("only an admin may revoke an admin")
-    count = await service.revoke_user(session=session, user_id=user.id)
+    count = await service.revoke_user_as(session=session, principal=principal, user_id=user_id)
     return RevokeOut(revoked_tokens=count)
 
 

@@ -46,3 +46,15 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.admin
+
+
+SYSTEM = Principal(
+    user_id=uuid.UUID(int=0), token_id=uuid.UUID(int=0), role=Role.admin, scope_path=None
+)
+"""The principal of trusted callers (CLI, demo loader, drills, timers): an admin without a
+user row. Services take ``principal=None`` to mean it."""
+
+
+def actor(principal: Principal) -> uuid.UUID | None:
+    """The user to record as author (None for :data:`SYSTEM`)."""
+    return None if principal is SYSTEM or principal.user_id.int == 0 else principal.user_id

@@ -54,9 +54,11 @@ async def authenticate(*, session: AsyncSession, token: str) -> Principal:
         raise Unauthorized("token expired")
     if user.disabled_at is not None:
         raise Unauthorized("user disabled")
-    grids = (
-        await session.scalars(select(UserGrid.grid_id).where(UserGrid.user_id == user.id))
-    ).all()
+    grids: Sequence[uuid.UUID] = ()
+    if tok.role == Role.grid_worker:  # the only role with grids: no query on other requests
+        grids = (
+            await session.scalars(select(UserGrid.grid_id).where(UserGrid.user_id == user.id))
+        ).all()
     return Principal(
         user_id=user.id,
         token_id=tok.id,
@@ -176,6 +178,14 @@ async def revoke_token(*, session: AsyncSession, token_id: uuid.UUID) -> None:
         .where(Token.id == token_id, Token.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     )
+
+
+async def revoke_user_as(*, session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> int:
+    """Revoke the tokens of a user the principal may see; only an admin revokes an admin."""
+    user = await get_user(session=session, principal=principal, user_id=user_id)
+    if user.role == Role.admin and not principal.is_admin:
+        raise Forbidden("only an admin may revoke an admin")
+    return await revoke_user(session=session, user_id=user.id)
 
 
 async def revoke_user(*, session: AsyncSession, user_id: uuid.UUID, disable: bool = False) -> int:

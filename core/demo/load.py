@@ -10,13 +10,13 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth.roles import Role
+from core.auth.roles import SYSTEM, Role
 from core.db import Database
 from core.demo import places, roster
 from core.demo.accounts import DemoAccount, DemoLogin, ensure_user, fresh_logins
 from core.demo.population import UNBOUNDED_GRIDS, generate_households
 from core.demo.world import county_sites
-from core.registry.areas.demo import SEAT_COMMUNITY, SYSTEM, load_demo_areas
+from core.registry.areas.demo import SEAT_COMMUNITY, load_demo_areas
 from core.registry.areas.models import Area
 from core.registry.areas.schemas import GridCreate
 from core.registry.areas.service import create_grid

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal, actor
 from core.auth.scope import in_scope
 from core.errors import Conflict, ErrorList, FieldError
 from core.incidents import rules
@@ -47,7 +47,7 @@ async def change_level(
     level: ResponseLevel | int,
 ) -> Incident:
     """Set the response level (I most severe … IV); ``incident.level_changed`` {from, to}."""
-    principal = principal or rules.SYSTEM
+    principal = principal or SYSTEM
     incident = await get_incident(session=session, principal=principal, incident_id=incident_id)
     rules.ensure_may_change(principal, incident)
     rules.ensure_active(incident)
@@ -57,7 +57,7 @@ async def change_level(
     await _claim(session, incident, clock.now(), level=int(new))
     await rules.emit_incident(
         session, "incident.level_changed", incident, **{"from": int(old), "to": int(new)},
-        by=rules.actor(principal),
+        by=actor(principal),
     )  # fmt: skip
     return incident
 
@@ -66,15 +66,13 @@ async def stand_down(
     *, session: AsyncSession, principal: Principal | None, incident_id: uuid.UUID
 ) -> Incident:
     """End the incident; every change afterwards is 409. ``incident.stood_down``."""
-    principal = principal or rules.SYSTEM
+    principal = principal or SYSTEM
     incident = await get_incident(session=session, principal=principal, incident_id=incident_id)
     rules.ensure_may_change(principal, incident)
     rules.ensure_active(incident)
     now = clock.now()
     await _claim(session, incident, now, status=IncidentStatus.stood_down.value, stood_down_at=now)
-    await rules.emit_incident(
-        session, "incident.stood_down", incident, at=now, by=rules.actor(principal)
-    )
+    await rules.emit_incident(session, "incident.stood_down", incident, at=now, by=actor(principal))
     return incident
 
 
@@ -91,7 +89,7 @@ async def open_mutual_aid(
     out-of-scope codes: 422 on ``body.area_codes.<i>``; areas already affected or
     already open: 409 naming them. ``incident.mutual_aid_opened``.
     """
-    principal = principal or rules.SYSTEM
+    principal = principal or SYSTEM
     incident = await get_incident(session=session, principal=principal, incident_id=incident_id)
     rules.ensure_level_above(principal, incident)
     rules.ensure_active(incident)
@@ -99,7 +97,7 @@ async def open_mutual_aid(
     await _ensure_not_covered(session, incident.id, areas)
     now = clock.now()
     await _claim(session, incident, now)
-    by = rules.actor(principal)
+    by = actor(principal)
     rows = [
         {"incident_id": incident.id, "area_id": a.id, "area_path": a.area_path,
          "role": "mutual_aid", "opened_by": by, "opened_at": now}

@@ -29,13 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
 from core import clock
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal
 from core.errors import Conflict, NotFound
 from core.events.outbox import EventIn, emit_many
 from core.incidents.models import Incident
 from core.incidents.need_access import ensure_may_change
 from core.incidents.need_models import Need, NeedStatus
-from core.incidents.rules import SYSTEM, ensure_active
+from core.incidents.rules import ensure_active
 from core.registry.households.access import in_reach
 from core.registry.households.models import Household
 

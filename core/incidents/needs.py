@@ -43,7 +43,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal, actor
 from core.errors import FieldError, Invalid
 from core.events.outbox import EventIn, emit_many
 from core.ids import uuid7
@@ -55,7 +55,7 @@ from core.incidents.need_schemas import NeedCreate
 from core.incidents.need_status import ALLOWED, need_streams, transition_needs
 from core.incidents.priority import priority, vulnerability_score
 from core.incidents.reads import get_incident
-from core.incidents.rules import SYSTEM, actor, ensure_active
+from core.incidents.rules import ensure_active
 from core.registry.households.create import body_loc, detail_of, rows_loc
 from core.registry.items.models import Item
 

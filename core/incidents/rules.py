@@ -23,15 +23,6 @@ from core.events.outbox import EventIn, emit_many
 from core.incidents.models import Incident, IncidentArea, IncidentStatus
 
 WRITERS = frozenset({Role.admin, Role.coordinator})
-SYSTEM = Principal(
-    user_id=uuid.UUID(int=0), token_id=uuid.UUID(int=0), role=Role.admin, scope_path=None
-)
-"""The principal of trusted callers (CLI, demo, drills): an admin without a user row."""
-
-
-def actor(principal: Principal) -> uuid.UUID | None:
-    """The user to record as author (None for :data:`SYSTEM`)."""
-    return None if principal.user_id.int == 0 else principal.user_id
 
 
 def ancestors(path: str) -> list[str]:

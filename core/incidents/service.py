@@ -27,7 +27,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal, actor
 from core.auth.scope import in_scope
 from core.errors import Forbidden, Invalid
 from core.geo.distance import degree_box
@@ -51,7 +51,7 @@ async def declare_incident(
     422 names ``body.area`` / ``body.radius_m`` when the area touches no community;
     403 when any touched community is outside the principal's scope.
     """
-    principal = principal or rules.SYSTEM
+    principal = principal or SYSTEM
     rules.ensure_writer(principal, "declare incidents")
     shape = check_declaration(data)
     communities = await touched_communities(
@@ -109,7 +109,7 @@ def _new_incident(
         is_drill=mode is not IncidentMode.real,
         status=IncidentStatus.active.value,
         area_path=area_path,
-        declared_by=rules.actor(principal),
+        declared_by=actor(principal),
         declared_at=now,
         updated_at=now,
     )

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.roles import Principal, Role
 from core.auth.scope import ensure_in_scope, in_scope
-from core.errors import Conflict, FieldError, Forbidden, Invalid
+from core.errors import FieldError, Forbidden, Invalid
 from core.incidents.need_models import Need
 from core.registry.depots.models import Depot
 from core.registry.items.models import Item
@@ -103,19 +103,9 @@ async def fund_in_scope(
 
 @contextmanager
 def in_body(prefix: Sequence[str | int] = ("body",)) -> Iterator[None]:
-    """Re-raise a service's :class:`Invalid` with its field paths under ``body``.
-
-    A :class:`Conflict` whose extra says ``status`` (a reservation's) is re-raised with
-    ``reservation_status`` instead: ``status`` is the problem document's HTTP status.
-    """
+    """Re-raise a service's :class:`Invalid` with its field paths under ``body``."""
     try:
         yield
     except Invalid as exc:
         errors = [FieldError((*prefix, *e.loc), e.msg) for e in exc.errors]
         raise Invalid(exc.detail, errors=errors, **exc.extra) from exc
-    except Conflict as exc:
-        if "status" not in exc.extra:
-            raise
-        extra = {k: v for k, v in exc.extra.items() if k != "status"}
-        extra["reservation_status"] = exc.extra["status"]
-        raise Conflict(exc.detail, errors=exc.errors, **extra) from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta, timezone
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -24,13 +24,12 @@ from core.registry.items.models import Item
 from core.stock.models import Lot, LotSource, Move, MoveKind
 from core.stock.schemas import WRITE_OFF_REASONS
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 _NO_SYNC = {"synchronize_session": False}
 
 
 def today() -> date:
     """Today's date in China (UTC+8, no DST) from the injectable clock."""
-    return clock.now().astimezone(CHINA).date()
+    return clock.local_today()
 
 
 def streams(area_path: str, incident_id: uuid.UUID | None = None) -> list[str]:

@@ -172,7 +172,7 @@ async def release(
             .values(status="released", updated_at=clock.now()).execution_options(**_NO_SYNC)
         )  # fmt: skip
         if moved.rowcount != 1:
-            raise Conflict(f"reservation is {r.status}, not active", status=r.status)
+            raise Conflict(f"reservation is {r.status}, not active", reservation_status=r.status)
         ctx = _Ctx(r, actor_id, reason)
         total = 0
         for lot_id, q in await _held(session, r.id):
@@ -208,7 +208,7 @@ async def issue(
         )  # fmt: skip
         if q <= 0 or moved.rowcount != 1:
             raise Conflict(f"cannot issue {q}: {now_left} reserved", available=now_left,
-                           status=r.status)  # fmt: skip
+                           reservation_status=r.status)  # fmt: skip
         ctx, need = _Ctx(r, actor_id, ""), q
         for lot_id, held in await _held(session, r.id):
             if need == 0:

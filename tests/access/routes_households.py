@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.registry.areas.importer import SYSTEM
+from core.auth.roles import SYSTEM
 from core.registry.areas.models import Area
 from core.registry.households.create import create_households
 from core.registry.households.models import Person

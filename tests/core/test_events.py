@@ -12,20 +12,12 @@ from core import clock
 from core.db import Database
 from core.events import timers
 from core.events.models import Timer
-from core.events.outbox import EventIn, current_epoch, emit, emit_many, read_after
+from core.events.outbox import EventIn, current_epoch, emit, emit_many
+from tests.conftest import read_events_eventually
 
 
 async def _seen(db: Database, after: int = 0, *, expect: int = 0, **kw) -> list:
-    """Events after ``after``. With ``expect``, wait (up to 10 s) until that many are there:
-    on PostgreSQL the reader's horizon is the oldest transaction running anywhere in the
-    cluster, so unrelated load elsewhere may delay — never reorder — what is handed out."""
-    deadline = asyncio.get_running_loop().time() + 10
-    while True:
-        async with db.reader() as s:
-            events = await read_after(s, after, **kw)
-        if len(events) >= expect or asyncio.get_running_loop().time() > deadline:
-            return events
-        await asyncio.sleep(0.05)
+    return await read_events_eventually(db, at_least=expect, after=after, **kw)
 
 
 async def test_emit_is_visible_only_after_commit(committed: Database) -> None:

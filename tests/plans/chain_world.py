@@ -26,11 +26,10 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal
 from core.events.models import OutboxEvent, Timer
 from core.incidents.models import Incident, IncidentArea
 from core.incidents.need_models import Need
-from core.registry.areas.importer import SYSTEM
 from core.registry.areas.models import Area, AreaLevel
 from core.registry.households.create import create_households
 from core.registry.households.models import Person

@@ -10,9 +10,9 @@ from datetime import timedelta
 from sqlalchemy import event, func, insert, select
 
 from core import clock
+from core.auth.roles import SYSTEM
 from core.ids import uuid7
 from core.incidents.need_models import Need
-from core.incidents.rules import SYSTEM
 from core.registry.areas.models import AreaLevel
 from core.registry.households.models import Household, Person, PersonTag
 from plans.chain import open_checkins

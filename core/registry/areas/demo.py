@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.auth.roles import SYSTEM
 from core.registry.areas import service
-from core.registry.areas.importer import SYSTEM
 from core.registry.areas.models import Area
 from core.registry.areas.schemas import AreaImportRow, GridCreate
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal, Role
+from core.auth.roles import SYSTEM, Principal
 from core.auth.scope import in_scope
 from core.errors import Conflict, ErrorList, FieldError, Invalid
 from core.events.outbox import emit_many
@@ -31,10 +31,6 @@ from core.registry.areas.schemas import AreaCreate, AreaImportRow, ImportResult
 
 MAX_REPORTED_ERRORS = 500
 _CHUNK = 5000
-SYSTEM = Principal(
-    user_id=uuid.UUID(int=0), token_id=uuid.UUID(int=0), role=Role.admin, scope_path=None
-)
-"""The principal of trusted callers (the CLI, the demo loader)."""
 
 
 @dataclass(slots=True)

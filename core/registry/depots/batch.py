@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal, Role
+from core.auth.roles import SYSTEM, Principal
 from core.errors import ErrorList, FieldError, Invalid
 from core.events.outbox import emit_many
 from core.ids import uuid7
@@ -19,10 +19,6 @@ from core.registry.depots.rules import Loc, Placed, check_depots, depot_event, e
 from core.registry.depots.schemas import DepotCreate
 
 MAX_REPORTED_ERRORS = 500
-SYSTEM = Principal(
-    user_id=uuid.UUID(int=0), token_id=uuid.UUID(int=0), role=Role.admin, scope_path=None
-)
-"""The principal of trusted callers (CLI, demo generator): an admin without scope."""
 
 
 async def create_batch(

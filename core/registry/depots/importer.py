@@ -21,10 +21,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal
 from core.auth.scope import in_scope
 from core.errors import ErrorList, FieldError, Invalid
-from core.registry.depots.batch import SYSTEM, create_batch
+from core.registry.depots.batch import create_batch
 from core.registry.depots.hours import ALWAYS_OPEN
 from core.registry.depots.kinds import KIND_LABELS, SITE_TYPES
 from core.registry.depots.rules import ensure_writer

@@ -18,11 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal
 from core.errors import Conflict, FieldError, Invalid
 from core.events.outbox import EventIn, emit_many
 from core.ids import uuid7
-from core.registry.areas.importer import SYSTEM
 from core.registry.households.access import ensure_creator, may_write
 from core.registry.households.models import Household, Person, PersonTag
 from core.registry.households.placement import Place, Spot, place

@@ -26,9 +26,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal
 from core.errors import Conflict, ErrorList, FieldError, Invalid
-from core.registry.areas.importer import SYSTEM
 from core.registry.households.access import ensure_creator
 from core.registry.households.create import Loc, create_households
 from core.registry.households.schemas import HouseholdCreate, ImportSummary

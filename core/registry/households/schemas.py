@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -21,7 +20,6 @@ from core.registry.vocab import LANGUAGES, VULNERABILITY_TAGS
 
 ROUNDED_DIGITS = 3
 """Decimals of lon/lat shown to callers without personal access (0.001° ≈ 100 m)."""
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MIN_BIRTH_YEAR = 1880
 MAX_MEMBERS = 60
 
@@ -44,7 +42,7 @@ def _dedupe(values: list[str] | None) -> list[str] | None:
 
 def current_year() -> int:
     """This year in Asia/Shanghai time, from the injectable clock."""
-    return clock.now().astimezone(LOCAL_TZ).year
+    return clock.local_today().year
 
 
 def _birth_year(value: int | None) -> int | None:

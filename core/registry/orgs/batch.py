@@ -15,12 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal
 from core.auth.scope import in_scope
 from core.errors import Conflict, ErrorList, FieldError
 from core.events.outbox import emit_many
 from core.ids import uuid7
-from core.registry.areas.importer import SYSTEM
 from core.registry.areas.models import Area
 from core.registry.orgs.models import Organization
 from core.registry.orgs.rules import (

@@ -15,11 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal
 from core.auth.scope import ensure_in_scope, scope_clause
 from core.errors import Conflict, ErrorList, NotFound
 from core.events.outbox import emit_many
-from core.registry.areas.importer import SYSTEM
 from core.registry.areas.models import Area
 from core.registry.orgs.fund_rules import (
     check_fund,

@@ -16,23 +16,14 @@ Pure functions, no I/O: the list filter ``available_at=`` and matching use
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.clock import LOCAL_TZ
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_INTERVALS_PER_DAY = 12
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-def _local_zone() -> tzinfo:
-    try:
-        return ZoneInfo("Asia/Shanghai")
-    except ZoneInfoNotFoundError:  # no tz database: China has kept UTC+8 without DST since 1991
-        return timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-LOCAL_TZ = _local_zone()
 
 
 def _minutes(value: Any, *, closing: bool) -> int:

@@ -19,11 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.auth.roles import Principal
+from core.auth.roles import SYSTEM, Principal
 from core.errors import Conflict, ErrorList
 from core.events.outbox import emit_many
 from core.ids import uuid7
-from core.registry.areas.importer import SYSTEM
 from core.registry.areas.models import Area
 from core.registry.volunteers.links import (
     Target,

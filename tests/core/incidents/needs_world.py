@@ -28,12 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.auth import service as auth_service
 from core.auth.models import User
-from core.auth.roles import Principal, Role
+from core.auth.roles import SYSTEM, Principal, Role
 from core.events.models import OutboxEvent, OutboxStream
 from core.events.outbox import Event
 from core.incidents.models import Incident, IncidentArea
 from core.incidents.need_models import Need, NeedItem
-from core.registry.areas.importer import SYSTEM
 from core.registry.areas.models import Area, AreaLevel
 from core.registry.households.create import create_households
 from core.registry.households.models import Person
