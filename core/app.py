@@ -22,6 +22,7 @@ from core.events.timers import fire_due
 from core.http import errors
 from core.http.middleware import AccessLog, BodySizeLimit
 from core.incidents.api import router as incidents_router
+from core.incidents.hooks import on_activation
 from core.incidents.needs_api import router as needs_router
 from core.registry.areas.api import router as areas_router
 from core.registry.depots.api import router as depots_router
@@ -31,6 +32,7 @@ from core.registry.orgs.api import router as orgs_router
 from core.registry.volunteers.api import router as volunteers_router
 from core.single_worker import SingleWorkerLock
 from core.stock.api import router as stock_router
+from core.stock.shadow import shadow_for_live_drill
 from maps.api import router as maps_router
 from maps.depots_api import router as depots_import_router
 from maps.households_api import router as households_import_router
@@ -66,6 +68,7 @@ def create_app(
     """The app. Tests pass their own ``database`` and ``background=False``."""
     settings = settings or get_settings()
     plan_hooks.register()
+    on_activation(shadow_for_live_drill)  # a live drill draws on shadow stock only
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -68,6 +68,10 @@ class Lot(Base):
     shadow_of: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("stock_lot.id"), nullable=True
     )
+    drill_incident_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("incident.id"), nullable=True, index=True,
+        doc="The live drill a shadow lot belongs to (None: real, or drill stock of any drill).",
+    )  # fmt: skip
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

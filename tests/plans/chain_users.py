@@ -39,7 +39,10 @@ async def user(
         await session.execute(
             update(User).where(User.id == account.id).values(household_id=household_id)
         )
-    issued = await auth_service.issue_token(session=session, user=account, ttl=timedelta(days=2))
+    # Issued under the scenario's fixed clock (November 2026) but also used by requests
+    # made on wall time, so the token must outlive the gap between the two.
+    ttl = timedelta(days=3650)
+    issued = await auth_service.issue_token(session=session, user=account, ttl=ttl)
     principal = await auth_service.authenticate(session=session, token=issued.token)
     return principal, {"Authorization": f"Bearer {issued.token}"}
 

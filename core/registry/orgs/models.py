@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Uuid
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UtcDateTime
@@ -74,10 +74,14 @@ class CommunityFund(Base):
     host_org_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("organization.id"), index=True)
     area_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("area.id"), index=True)
     area_path: Mapped[str] = mapped_column(String(255))
+    balance_fen: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", doc="Money held, in fen; the fund ledger's sum."
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (
+        CheckConstraint("balance_fen >= 0", name="balance_not_negative"),
         Index(
             "ix_community_fund_area_path",
             "area_path",
