@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     token_ttl_hours: int = Field(24 * 30, ge=1, description="Lifetime of a bearer token.")
     invite_ttl_hours: int = Field(72, ge=1, description="Lifetime of a one-time invite code.")
     timer_poll_seconds: float = Field(1.0, gt=0, description="How often a worker fires due timers.")
+    reservation_hold_minutes: int = Field(
+        120, ge=1, description="How long stock stays reserved for a need still open and unassigned."
+    )
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, description="SQLite busy timeout for writers.")
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL used in one-time links sent to people."

@@ -12,6 +12,7 @@ One :class:`Database` wraps an async engine for either backend:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -170,9 +171,15 @@ def postgis_point_ddl(table: str) -> list[str]:
 class Database:
     """An async engine for one database, with writing and read-only session factories."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout_ms: int = 5000, echo: bool = False,
+        pool_size: int | None = None,
+    ) -> None:  # fmt: skip
+        """``pool_size``: at most that many connections (no overflow); default SQLAlchemy's."""
         self.url = make_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
+        if pool_size is not None:
+            kwargs.update(pool_size=pool_size, max_overflow=0)
         if self.is_sqlite:
             database = self.url.database or ""
             if database and database != ":memory:":
@@ -183,6 +190,10 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine, busy_timeout_ms)
+        # SQLite's busy handler is not first-come-first-served: under load one writer can
+        # keep losing to newer ones and wait past the busy timeout ("database is locked").
+        # The app runs one process on SQLite, so its writers take turns here, in order.
+        self._write_gate: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self.writer = async_sessionmaker(self.engine, expire_on_commit=False)
         self.reader = async_sessionmaker(
             self.engine.execution_options(huzhu_readonly=True), expire_on_commit=False
@@ -197,9 +208,19 @@ class Database:
         return self.url.get_backend_name()
 
     @contextlib.asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """Hold this process's turn to write (SQLite, first come first served; PostgreSQL:
+        nothing). Not re-entrant: never open a writing transaction while holding it."""
+        if self._write_gate is None:
+            yield
+            return
+        async with self._write_gate:
+            yield
+
+    @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A writing session committed on success and rolled back on error."""
-        async with self.writer() as session:
+        async with self.write_turn(), self.writer() as session:
             try:
                 yield session
                 await session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
@@ -44,15 +45,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     factory = database.reader if readonly else database.writer
     async with factory() as session:
         session.info[READONLY_MARK] = readonly
-        try:
-            yield session
-            await session.commit()
-            if session.info.get(PENDING_ACCESS_LOG):
-                async with database.transaction() as writer:
-                    await write_pending_access_log(session=session, writer=writer)
-        except BaseException:
-            await session.rollback()
-            raise
+        # SQLite: a writing request holds the process's write turn until it has committed
+        # or rolled back (see Database.write_turn), so writers queue instead of timing out.
+        async with contextlib.nullcontext() if readonly else database.write_turn():
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        if session.info.get(PENDING_ACCESS_LOG):
+            async with database.transaction() as writer:
+                await write_pending_access_log(session=session, writer=writer)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,235 +1,151 @@
-"""Reservations: hold stock for a need first-expiry-first-out, then release or issue it.
+"""Reservations: hold stock for needs first-expiry-first-out, many needs in one transaction.
 
-Each lot is touched by one conditional UPDATE checked by its row count (DESIGN.md
-"Known traps: Stock"); the reservation row itself changes state the same way, so two
-concurrent releases or issues cannot both succeed. One call is one savepoint: a 409
-leaves nothing written. Drill lots serve only drill reservations, real lots only real ones.
+:func:`reserve_batch` is the set-based entry point (DESIGN.md "Batches"): needs, items and
+depots are checked by one query each, stock is taken by :mod:`core.stock.take` (one FEFO
+query, one conditional UPDATE per lot checked by its row count — DESIGN.md "Known traps:
+Stock"), and the reservation, reservation-lot, ledger, outbox and expiry-timer rows are
+written by one INSERT each. A need is all or nothing unless ``allow_partial``: a short need
+writes nothing and says what is ``available``; the other needs go ahead.
+:func:`reserve_lines` is the batch with a list of one and raises 409 instead.
+
+Real needs take only real lots; drill needs take drill lots of no drill or of their own
+incident (a live drill's shadow lots). Every reservation gets an expiry timer
+(:mod:`core.stock.expiry`). Release and issue live in :mod:`core.stock.release`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, insert, or_, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.errors import Conflict, Invalid, NotFound
+from core.errors import Conflict, Invalid
 from core.events.outbox import EventIn, emit_many
-from core.ids import uuid7
+from core.incidents.models import Incident
 from core.incidents.need_models import Need
-from core.stock.ledger import check_item, depot_path, positive, streams, today, write_moves
-from core.stock.models import Lot, MoveKind, Reservation, ReservationLot
-from core.stock.schemas import LotTake, ReservationResult
+from core.registry.depots.models import Depot
+from core.registry.items.models import Item
+from core.stock.expiry import hold_for, schedule_expiries
+from core.stock.ledger import positive, streams, write_moves
+from core.stock.models import MoveKind, Reservation, ReservationLot
+from core.stock.release import issue, release
+from core.stock.schemas import NeedReservation, ReservationResult, ShortLine
+from core.stock.take import Line, Requests, take_for
 
-_NO_SYNC = {"synchronize_session": False}
-
-
-async def _grab(session: AsyncSession, lot_id: uuid.UUID, quantity: int) -> bool:
-    result = await session.execute(
-        update(Lot).where(Lot.id == lot_id, Lot.on_hand - Lot.reserved >= quantity)
-        .values(reserved=Lot.reserved + quantity, updated_at=clock.now())
-        .execution_options(**_NO_SYNC)
-    )  # fmt: skip
-    return result.rowcount == 1
+Loc = Callable[[int], tuple[str | int, ...]]  # where request i is, in error locations
+__all__ = ["NeedReservation", "ShortLine", "issue", "release", "reserve_batch", "reserve_lines"]
 
 
-async def _reserve_line(
-    session: AsyncSession, item_id: uuid.UUID, depot_id: uuid.UUID, quantity: int, is_drill: bool
-) -> list[LotTake]:
-    """Take up to ``quantity`` from the depot's unexpired lots, earliest expiry first."""
-    free = Lot.on_hand - Lot.reserved
-    candidates = await session.execute(
-        select(Lot.id, free)
-        .where(Lot.depot_id == depot_id, Lot.item_id == item_id, Lot.is_drill == is_drill,
-               or_(Lot.expires_on.is_(None), Lot.expires_on >= today()), free > 0)
-        .order_by(Lot.expires_on.is_(None), Lot.expires_on, Lot.received_on, Lot.id)
-    )  # fmt: skip
-    takes: list[LotTake] = []
-    left = quantity
-    for lot_id, available in candidates:
-        if left == 0:
-            break
-        want, tries = min(left, int(available)), 3
-        while want > 0 and not await _grab(session, lot_id, want):  # the UPDATE is the check
-            # Lost a race: another transaction took some. Re-read as a hint, try again.
-            now_free = await session.scalar(select(free).where(Lot.id == lot_id))
-            tries -= 1
-            want = min(left, int(now_free or 0)) if tries else 0
-        if want > 0:
-            takes.append(LotTake(lot_id, want))
-            left -= want
-    return takes
+async def reserve_batch(
+    *, session: AsyncSession, actor_id: uuid.UUID | None,
+    requests: Requests, allow_partial: bool = False, is_drill: bool = False,
+    hold: timedelta | None = None,
+) -> list[NeedReservation]:  # fmt: skip
+    """Reserve each need's (item_id, depot_id, quantity) lines; one result per request.
+
+    Bad ids or quantities: 422 naming ``requests[i]…``, nothing written. ``hold``: how long
+    the reservations of an open need last (default ``HUZHU_RESERVATION_HOLD_MINUTES``).
+    """
+    return await _reserve(session, actor_id, requests, allow_partial, is_drill, hold,
+                          lambda i: ("requests", i))  # fmt: skip
 
 
 async def reserve_lines(
     *, session: AsyncSession, actor_id: uuid.UUID | None, need_id: uuid.UUID,
-    lines: Sequence[tuple[uuid.UUID, uuid.UUID, int]], allow_partial: bool = False,
-    is_drill: bool = False,
+    lines: Sequence[Line], allow_partial: bool = False, is_drill: bool = False,
+    hold: timedelta | None = None,
 ) -> list[ReservationResult]:  # fmt: skip
-    """Reserve each (item_id, depot_id, quantity) line for a need, in one savepoint.
+    """Reserve lines for one need. Short stock: 409 with ``available`` (nothing written)
+    unless ``allow_partial``."""
+    (done,) = await _reserve(session, actor_id, [(need_id, lines)], allow_partial, is_drill,
+                             hold, lambda i: ())  # fmt: skip
+    if (s := done.short) is not None:
+        raise Conflict(f"only {s.available} of {s.requested} available", available=s.available,
+                       item_id=str(s.item_id), depot_id=str(s.depot_id))  # fmt: skip
+    return done.lines
 
-    Short stock: 409 with ``available`` (nothing written) unless ``allow_partial``.
-    """
-    need = (await session.execute(select(Need.id, Need.incident_id, Need.is_drill)
-                                  .where(Need.id == need_id))).first()  # fmt: skip
-    if need is None:
-        raise Invalid.field(["need_id"], f"unknown need {need_id}")
-    if bool(need.is_drill) != is_drill:
-        raise Invalid.field(["is_drill"], "drill stock serves only drill needs, real only real")
-    results: list[ReservationResult] = []
-    async with session.begin_nested():
-        paths = []
-        for i, (item_id, depot_id, quantity) in enumerate(lines):
-            positive(quantity, ["lines", i, "quantity"])
-            await check_item(session, item_id, ["lines", i, "item_id"])
-            paths.append(await depot_path(session, depot_id, ["lines", i, "depot_id"]))
-        events, now = [], clock.now()
-        for (item_id, depot_id, quantity), path in zip(lines, paths, strict=True):
-            takes = await _reserve_line(session, item_id, depot_id, quantity, is_drill)
-            got = sum(t.quantity for t in takes)
-            if got < quantity and not allow_partial:
-                raise Conflict(f"only {got} of {quantity} available", available=got,
-                               item_id=str(item_id), depot_id=str(depot_id))  # fmt: skip
-            rid = uuid7() if got else None
-            results.append(ReservationResult(item_id, depot_id, quantity, got, rid, takes))
-            if rid is None:
+
+async def _reserve(
+    session: AsyncSession, actor_id: uuid.UUID | None, requests: Requests, allow_partial: bool,
+    is_drill: bool, hold: timedelta | None, loc: Loc,
+) -> list[NeedReservation]:  # fmt: skip
+    needs, paths = await _check(session, requests, is_drill, loc)
+    incident_of = {need_id: need.incident_id for need_id, need in needs.items()}
+    done = await take_for(session, requests, incident_of, is_drill=is_drill,
+                          allow_partial=allow_partial)  # fmt: skip
+    await _write(session, actor_id, done, needs, paths, is_drill, hold)
+    return done
+
+
+async def _check(
+    session: AsyncSession, requests: Requests, is_drill: bool, loc: Loc,
+) -> tuple[dict[uuid.UUID, Any], dict[uuid.UUID, str]]:  # fmt: skip
+    """Every need, item and depot exists (one query each) and every quantity is positive."""
+    need_ids = {n for n, _ in requests}
+    needs = {r.id: r for r in await session.execute(
+        select(Need.id, Need.incident_id, Need.is_drill, Incident.mode, Incident.speedup)
+        .join(Incident, Incident.id == Need.incident_id).where(Need.id.in_(need_ids)))}  # fmt: skip
+    items = {i for _, lines in requests for i, _, _ in lines}
+    depots = {d for _, lines in requests for _, d, _ in lines}
+    known = set(await session.scalars(select(Item.id).where(Item.id.in_(items))))
+    found = await session.execute(select(Depot.id, Depot.area_path).where(Depot.id.in_(depots)))
+    paths: dict[uuid.UUID, str] = {row.id: row.area_path for row in found}
+    for i, (need_id, lines) in enumerate(requests):
+        need = needs.get(need_id)
+        if need is None:
+            raise Invalid.field([*loc(i), "need_id"], f"unknown need {need_id}")
+        if bool(need.is_drill) != is_drill:
+            raise Invalid.field(["is_drill"], "drill stock serves only drill needs, real only real")
+        for j, (item_id, depot_id, quantity) in enumerate(lines):
+            positive(quantity, [*loc(i), "lines", j, "quantity"])
+            if item_id not in known:
+                raise Invalid.field([*loc(i), "lines", j, "item_id"], f"unknown item {item_id}")
+            if depot_id not in paths:
+                raise Invalid.field([*loc(i), "lines", j, "depot_id"], f"unknown depot {depot_id}")
+    return needs, paths
+
+
+async def _write(
+    session: AsyncSession, actor_id: uuid.UUID | None, done: list[NeedReservation],
+    needs: dict[uuid.UUID, Any], paths: dict[uuid.UUID, str], is_drill: bool,
+    hold: timedelta | None,
+) -> None:  # fmt: skip
+    """The batch's reservation, reservation-lot, move, outbox and timer rows: one INSERT each."""
+    now = clock.now()
+    reservations, shares, moves, events, timers = [], [], [], [], []
+    for nr in done:
+        need = needs[nr.need_id]
+        held = hold_for(hold, mode=need.mode, speedup=float(need.speedup))
+        for r in nr.lines:
+            if r.reservation_id is None:
                 continue
-            await session.execute(insert(Reservation).values(
-                id=rid, need_id=need_id, item_id=item_id, depot_id=depot_id, area_path=path,
-                quantity=got, issued=0, status="active", is_drill=is_drill,
-                created_at=now, updated_at=now))  # fmt: skip
-            await session.execute(insert(ReservationLot), [
-                {"reservation_id": rid, "lot_id": t.lot_id, "quantity": t.quantity}
-                for t in takes])  # fmt: skip
-            await write_moves(session, [
-                {"lot_id": t.lot_id, "depot_id": depot_id, "item_id": item_id, "area_path": path,
-                 "kind": MoveKind.reserve.value, "on_hand_delta": 0, "reserved_delta": t.quantity,
-                 "need_id": need_id, "incident_id": need.incident_id, "reservation_id": rid,
-                 "actor_id": actor_id, "is_drill": is_drill} for t in takes])  # fmt: skip
-            data = {"reservation_id": rid, "need_id": need_id, "item_id": item_id,
-                    "depot_id": depot_id, "quantity": got, "requested": quantity,
+            rid, path = r.reservation_id, paths[r.depot_id]
+            reservations.append({
+                "id": rid, "need_id": nr.need_id, "item_id": r.item_id, "depot_id": r.depot_id,
+                "area_path": path, "quantity": r.reserved, "issued": 0, "status": "active",
+                "is_drill": is_drill, "created_at": now, "updated_at": now})  # fmt: skip
+            shares += [{"reservation_id": rid, "lot_id": t.lot_id, "quantity": t.quantity}
+                       for t in r.lots]  # fmt: skip
+            moves += [{
+                "lot_id": t.lot_id, "depot_id": r.depot_id, "item_id": r.item_id,
+                "area_path": path, "kind": MoveKind.reserve.value, "on_hand_delta": 0,
+                "reserved_delta": t.quantity, "need_id": nr.need_id,
+                "incident_id": need.incident_id, "reservation_id": rid, "actor_id": actor_id,
+                "is_drill": is_drill} for t in r.lots]  # fmt: skip
+            data = {"reservation_id": rid, "need_id": nr.need_id, "item_id": r.item_id,
+                    "depot_id": r.depot_id, "quantity": r.reserved, "requested": r.requested,
                     "is_drill": is_drill}  # fmt: skip
             events.append(EventIn("stock.reserved", data, streams(path, need.incident_id)))
-        await emit_many(session, events)
-    return results
-
-
-async def _reservation(session: AsyncSession, reservation_id: uuid.UUID) -> Any:
-    stmt = select(*Reservation.__table__.c, Need.incident_id).join(
-        Need, Need.id == Reservation.need_id).where(Reservation.id == reservation_id)  # fmt: skip
-    row = (await session.execute(stmt)).first()
-    if row is None:
-        raise NotFound(f"reservation {reservation_id} not found", field="reservation_id")
-    return row
-
-
-async def _held(session: AsyncSession, reservation_id: uuid.UUID) -> list[Any]:
-    """The reservation's lots still holding stock, earliest expiry first."""
-    return list(await session.execute(
-        select(ReservationLot.lot_id, ReservationLot.quantity)
-        .join(Lot, Lot.id == ReservationLot.lot_id)
-        .where(ReservationLot.reservation_id == reservation_id, ReservationLot.quantity > 0)
-        .order_by(Lot.expires_on.is_(None), Lot.expires_on, Lot.id)
-    ))  # fmt: skip
-
-
-async def _unhold(session: AsyncSession, r: Any, lot_id: uuid.UUID, q: int, *, issue: bool) -> None:
-    """Take q off the reservation's share of a lot, and off the lot (reserved, on_hand)."""
-    values: dict[str, Any] = {"reserved": Lot.reserved - q, "updated_at": clock.now()}
-    if issue:
-        values["on_hand"] = Lot.on_hand - q
-    lot_ok = await session.execute(update(Lot).where(Lot.id == lot_id, Lot.reserved >= q)
-                                   .values(**values).execution_options(**_NO_SYNC))  # fmt: skip
-    share_ok = await session.execute(
-        update(ReservationLot)
-        .where(ReservationLot.reservation_id == r.id, ReservationLot.lot_id == lot_id,
-               ReservationLot.quantity >= q)
-        .values(quantity=ReservationLot.quantity - q).execution_options(**_NO_SYNC)
-    )  # fmt: skip
-    if lot_ok.rowcount != 1 or share_ok.rowcount != 1:
-        raise Conflict(f"lot {lot_id} no longer holds {q} for this reservation")
-    kind = MoveKind.issue if issue else MoveKind.release
-    await write_moves(session, [{
-        "lot_id": lot_id, "depot_id": r.depot_id, "item_id": r.item_id,
-        "area_path": r.area_path, "kind": kind.value, "on_hand_delta": -q if issue else 0,
-        "reserved_delta": -q, "need_id": r.need_id, "incident_id": r.incident_id,
-        "reservation_id": r.id, "actor_id": r.actor_id, "is_drill": r.is_drill,
-        "reason": r.reason}])  # fmt: skip
-
-
-async def release(
-    *, session: AsyncSession, actor_id: uuid.UUID | None, reservation_id: uuid.UUID,
-    reason: str,
-) -> int:  # fmt: skip
-    """Give back what an active reservation still holds; returns the quantity released."""
-    async with session.begin_nested():
-        r = await _reservation(session, reservation_id)
-        moved = await session.execute(
-            update(Reservation).where(Reservation.id == r.id, Reservation.status == "active")
-            .values(status="released", updated_at=clock.now()).execution_options(**_NO_SYNC)
-        )  # fmt: skip
-        if moved.rowcount != 1:
-            raise Conflict(f"reservation is {r.status}, not active", reservation_status=r.status)
-        ctx = _Ctx(r, actor_id, reason)
-        total = 0
-        for lot_id, q in await _held(session, r.id):
-            await _unhold(session, ctx, lot_id, q, issue=False)
-            total += q
-        data = {"reservation_id": r.id, "need_id": r.need_id, "item_id": r.item_id,
-                "depot_id": r.depot_id, "quantity": total, "is_drill": r.is_drill}  # fmt: skip
-        await emit_many(session, [EventIn("stock.released", data,
-                                          streams(r.area_path, r.incident_id))])  # fmt: skip
-    return total
-
-
-async def issue(
-    *, session: AsyncSession, actor_id: uuid.UUID | None, reservation_id: uuid.UUID,
-    quantity: int | None = None,
-) -> int:  # fmt: skip
-    """Hand out reserved stock at pickup (all that is left by default); returns the quantity."""
-    async with session.begin_nested():
-        r = await _reservation(session, reservation_id)
-        left = r.quantity - r.issued
-        if quantity is not None:
-            positive(quantity, ["quantity"])
-        q = left if quantity is None else quantity
-        now_left = left if r.status == "active" else 0
-        moved = await session.execute(
-            update(Reservation)
-            .where(Reservation.id == r.id, Reservation.status == "active",
-                   Reservation.quantity - Reservation.issued >= q)
-            .values(issued=Reservation.issued + q, updated_at=clock.now(),
-                    status=case((Reservation.issued + q == Reservation.quantity, "issued"),
-                                else_=Reservation.status))
-            .execution_options(**_NO_SYNC)
-        )  # fmt: skip
-        if q <= 0 or moved.rowcount != 1:
-            raise Conflict(f"cannot issue {q}: {now_left} reserved", available=now_left,
-                           reservation_status=r.status)  # fmt: skip
-        ctx, need = _Ctx(r, actor_id, ""), q
-        for lot_id, held in await _held(session, r.id):
-            if need == 0:
-                break
-            take = min(need, int(held))
-            await _unhold(session, ctx, lot_id, take, issue=True)
-            need -= take
-        if need:
-            raise Conflict("the reservation's lots hold less than it says", available=q - need)
-        data = {"reservation_id": r.id, "need_id": r.need_id, "item_id": r.item_id,
-                "depot_id": r.depot_id, "quantity": q, "is_drill": r.is_drill}  # fmt: skip
-        await emit_many(session, [EventIn("stock.issued", data,
-                                          streams(r.area_path, r.incident_id))])  # fmt: skip
-    return q
-
-
-class _Ctx:
-    """A reservation row plus who acts and why (for the ledger rows)."""
-
-    def __init__(self, r: Any, actor_id: uuid.UUID | None, reason: str) -> None:
-        self._r, self.actor_id, self.reason = r, actor_id, reason
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._r, name)
+            timers.append((rid, now + held, held))
+    if not reservations:
+        return
+    await session.execute(insert(Reservation), reservations)
+    await session.execute(insert(ReservationLot), shares)
+    await write_moves(session, moves)
+    await emit_many(session, events)
+    await schedule_expiries(session, timers)

@@ -39,3 +39,27 @@ class ReservationResult:
     @property
     def complete(self) -> bool:
         return self.reserved == self.requested
+
+
+@dataclass(frozen=True, slots=True)
+class ShortLine:
+    """The first line of a need that could not be reserved in full (``available`` of it)."""
+
+    index: int
+    item_id: uuid.UUID
+    depot_id: uuid.UUID
+    requested: int
+    available: int
+
+
+@dataclass(frozen=True, slots=True)
+class NeedReservation:
+    """One need's outcome in a batch: its reserved lines, or (all or nothing) why none were."""
+
+    need_id: uuid.UUID
+    lines: list[ReservationResult] = field(default_factory=list)
+    short: ShortLine | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.short is None

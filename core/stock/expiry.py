@@ -1,0 +1,103 @@
+"""Reservation expiry: a durable timer per reservation, fired once by whichever worker claims it.
+
+Every reservation gets a timer (key ``reservation-expiry:<id>``) due one hold period after
+it was made (``HUZHU_RESERVATION_HOLD_MINUTES``; a live drill divides it by its speed-up).
+When it fires, in the timer's claiming transaction (:mod:`core.events.timers`):
+
+* the reservation is no longer active (released, issued, expired) → nothing;
+* its need is still ``open`` (unassigned) → released with status ``expired`` (a release
+  move with reason ``expired``, event ``stock.expired``);
+* its need is ``matched`` or ``in_progress`` → re-armed for another hold period, so a need
+  that goes back to open after a decline still lets go of its stock later;
+* its need is ``fulfilled`` or ``cancelled`` → released (reason ``need closed``).
+
+A reservation released by hand at the same moment makes the release 409; the timer then
+does nothing. The handler is registered on import; :mod:`core.stock.reserve` imports this
+module, so it is active wherever reservations can be made.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import clock
+from core.config import get_settings
+from core.errors import Conflict
+from core.events.models import Timer
+from core.events.timers import DueTimer, timer_handler
+from core.ids import uuid7
+from core.incidents.models import IncidentMode
+from core.incidents.need_models import Need, NeedStatus
+from core.stock.models import Reservation
+from core.stock.release import release
+
+EXPIRY_TIMER = "stock.reservation_expiry"
+_CLOSED = frozenset({NeedStatus.fulfilled.value, NeedStatus.cancelled.value})
+
+
+def timer_key(reservation_id: uuid.UUID) -> str:
+    """The key of a reservation's pending expiry timer."""
+    return f"reservation-expiry:{reservation_id}"
+
+
+def hold_for(hold: timedelta | None, *, mode: str, speedup: float) -> timedelta:
+    """The hold period: ``hold`` or the setting, divided by a live drill's speed-up."""
+    base = hold if hold is not None else timedelta(minutes=get_settings().reservation_hold_minutes)
+    return base / speedup if mode == IncidentMode.live_drill.value and speedup > 1 else base
+
+
+async def schedule_expiries(
+    session: AsyncSession, timers: Sequence[tuple[uuid.UUID, datetime, timedelta]]
+) -> None:
+    """Store one expiry timer per (reservation_id, due_at, hold), in one INSERT."""
+    if not timers:
+        return
+    now = clock.now()
+    await session.execute(insert(Timer), [
+        {"id": uuid7(), "kind": EXPIRY_TIMER, "key": timer_key(rid), "due_at": due,
+         "payload": {"reservation_id": str(rid), "hold_s": hold.total_seconds()},
+         "created_at": now, "attempts": 0}
+        for rid, due, hold in timers
+    ])  # fmt: skip
+
+
+@timer_handler(EXPIRY_TIMER)
+async def on_expiry(*, session: AsyncSession, timer: DueTimer) -> None:
+    """Payload: ``reservation_id`` and ``hold_s`` (the hold period to re-arm with)."""
+    rid = uuid.UUID(str(timer.payload["reservation_id"]))
+    row = (await session.execute(
+        select(Reservation.status, Need.status.label("need_status"))
+        .join(Need, Need.id == Reservation.need_id).where(Reservation.id == rid)
+    )).first()  # fmt: skip
+    if row is None or row.status != "active":
+        return
+    if row.need_status == NeedStatus.open.value:
+        await _let_go(session, rid, reason="expired", status="expired")
+    elif row.need_status in _CLOSED:
+        await _let_go(session, rid, reason="need closed", status="released")
+    else:
+        await _rearm(session, timer, rid)
+
+
+async def _let_go(session: AsyncSession, rid: uuid.UUID, *, reason: str, status: str) -> None:
+    try:
+        await release(session=session, actor_id=None, reservation_id=rid, reason=reason,
+                      status=status)  # fmt: skip
+    except Conflict:  # released or issued by someone else meanwhile: nothing to do
+        return
+
+
+async def _rearm(session: AsyncSession, timer: DueTimer, rid: uuid.UUID) -> None:
+    """Schedule the next expiry; the fired row gives up the key to it."""
+    hold = timedelta(seconds=float(timer.payload["hold_s"]))
+    await session.execute(
+        update(Timer).where(Timer.id == timer.id)
+        .values(key=f"{timer_key(rid)}:fired:{timer.id}")
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    await schedule_expiries(session, [(rid, clock.now() + hold, hold)])
