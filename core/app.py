@@ -32,6 +32,9 @@ from core.registry.orgs.api import router as orgs_router
 from core.registry.volunteers.api import router as volunteers_router
 from core.single_worker import SingleWorkerLock
 from core.stock.api import router as stock_router
+from core.stock.disclosure_api import pages as disclosure_pages
+from core.stock.disclosure_api import router as disclosure_router
+from core.stock.funds_api import router as funds_router
 from core.stock.shadow import shadow_for_live_drill
 from maps.api import router as maps_router
 from maps.depots_api import router as depots_import_router
@@ -124,8 +127,11 @@ def create_app(
         plans_router,
         chain_router,
         stock_router,
+        funds_router,
+        disclosure_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(disclosure_pages)  # public HTML under /disclosure (信息公开)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:

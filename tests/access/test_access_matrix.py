@@ -48,6 +48,15 @@ NOT_SCOPED = {
     ("GET", "/api/v1/items/{id}"): "national catalogue, not area-scoped",
     ("PATCH", "/api/v1/items/{id}"): "national catalogue, not area-scoped (admin only)",
     ("POST", "/api/v1/depots/import"): "scope checked on every row's area_code and owner",
+    ("GET", "/api/v1/disclosure/funds"): "public disclosure (信息公开), no personal data",
+    ("GET", "/api/v1/disclosure/funds/{id}"): "public disclosure (信息公开), no personal data",
+    ("GET", "/api/v1/disclosure/depots"): "public disclosure (信息公开), no personal data",
+    ("GET", "/api/v1/disclosure/depots/{id}"): "public disclosure (信息公开), no personal data",
+    # HTML pages (not under /api/v1 and not in the OpenAPI schema, so the walk below never
+    # sees them; listed for the record).
+    ("GET", "/disclosure"): "public disclosure (信息公开), no personal data",
+    ("GET", "/disclosure/funds/{id}"): "public disclosure (信息公开), no personal data",
+    ("GET", "/disclosure/depots/{id}"): "public disclosure (信息公开), no personal data",
 }
 
 
