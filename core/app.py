@@ -31,7 +31,10 @@ from core.registry.items.api import router as items_router
 from core.registry.orgs.api import router as orgs_router
 from core.registry.volunteers.api import router as volunteers_router
 from core.single_worker import SingleWorkerLock
+from core.stock.alerts_api import router as stock_alerts_router
 from core.stock.api import router as stock_router
+from core.stock.counts_api import router as stock_counts_router
+from core.stock.depots_api import router as stock_depots_router
 from core.stock.disclosure_api import pages as disclosure_pages
 from core.stock.disclosure_api import router as disclosure_router
 from core.stock.funds_api import router as funds_router
@@ -127,6 +130,9 @@ def create_app(
         plans_router,
         chain_router,
         stock_router,
+        stock_alerts_router,
+        stock_counts_router,
+        stock_depots_router,
         funds_router,
         disclosure_router,
     ):

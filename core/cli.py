@@ -21,6 +21,7 @@ from core.auth import service as auth_service
 from core.auth.models import User
 from core.auth.roles import Role
 from core.cli_plans import plan_app
+from core.cli_stock import stock_app
 from core.config import get_settings
 from core.db import Database
 from core.errors import DomainError
@@ -40,6 +41,7 @@ app.add_typer(depots_app, name="depots")
 app.add_typer(plan_app, name="plan")
 app.add_typer(households_app, name="households")
 app.add_typer(volunteers_app, name="volunteers")
+app.add_typer(stock_app, name="stock")
 
 console = Console()
 err = Console(stderr=True)
