@@ -46,6 +46,7 @@ from maps.volunteers_api import router as volunteers_import_router
 from plans import hooks as plan_hooks
 from plans.api import router as plans_router
 from plans.chain_api import router as chain_router
+from plans.readiness_api import router as readiness_router
 
 log = logging.getLogger("huzhu.app")
 API_PREFIX = "/api/v1"
@@ -128,6 +129,7 @@ def create_app(
         incidents_router,
         needs_router,
         plans_router,
+        readiness_router,
         chain_router,
         stock_router,
         stock_alerts_router,

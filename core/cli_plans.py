@@ -101,3 +101,54 @@ def approve(version_id: uuid.UUID) -> None:
 def diff(v1: uuid.UUID, v2: uuid.UUID) -> None:
     """What changed between two versions."""
     _print(_in_transaction(lambda s: cli_commands.plan_diff(session=s, v1=v1, v2=v2)))
+
+
+@plan_app.command("readiness")
+def readiness(
+    plan_or_version: uuid.UUID,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Readiness of a plan (its approved version) or of a version id: stock, volunteers and
+    shelters of its area against the plan, and every gap."""
+    report = _in_transaction(lambda s: cli_commands.plan_readiness(session=s, ref=plan_or_version))
+    if as_json:
+        _print(report)
+        return
+    _print_readiness(report)
+
+
+def _print_readiness(r: dict[str, Any]) -> None:
+    pop = r["population"]
+    console.print(
+        f"[bold]{r['title']}[/bold] v{r['version']} ({r['status']}) · {r['area_name']} "
+        f"{r['area_code']} · as of {r['as_of']}\n"
+        f"residents {pop['persons']} in {pop['households']} households, "
+        f"vulnerable {pop['vulnerable']} · supply days {r['supply_days']}"
+    )
+    stock = Table("item", "basis", "available", "need", "days / coverage", "shortfall",
+                  title="Materials (base units)")  # fmt: skip
+    for m in r["materials"]:
+        cover = m["days_of_supply"] if m["basis"] == "per_person_day" else m["coverage"]
+        mark = "[red]" if m["gap"] else ""
+        stock.add_row(f"{mark}{m['item_code']}", m["basis"], str(m["available"]),
+                      str(m["need"]), "—" if cover is None else f"{cover:g}",
+                      str(m["shortfall"] or ""))  # fmt: skip
+    console.print(stock)
+    people = Table("skill", "per 1,000", "required", "active", "insured", "shortfall",
+                   title="Volunteers")  # fmt: skip
+    for v in r["volunteers"]:
+        mark = "[red]" if v["gap"] else ""
+        people.add_row(f"{mark}{v['skill']}", f"{v['per_thousand']:g}", str(v["required"]),
+                       str(v["active"]), str(v["counted"]), str(v["shortfall"] or ""))  # fmt: skip
+    console.print(people)
+    s = r["shelters"]
+    console.print(f"Shelters: {s['shelters']} listed, capacity {s['capacity']} for {s['need']}")
+    if not r["gaps"]:
+        console.print("[green]No gaps.[/green]")
+        return
+    gaps = Table("kind", "what", "have", "need", "shortfall", title=f"Gaps ({len(r['gaps'])})")
+    for g in r["gaps"]:
+        gaps.add_row(g["kind"], g["what"], str(g["have"]), str(g["need"]), str(g["shortfall"]))
+    console.print(gaps)
+    for g in r["gaps"]:
+        console.print(f"• {g['message_zh']}\n  {g['message_en']}", highlight=False)

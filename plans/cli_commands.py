@@ -9,6 +9,7 @@ for bad input; the database ones take a session and act as the system (an admin)
 * ``huzhu plan validate FILE.yaml`` → :func:`plan_validate` (offline, no database)
 * ``huzhu plan approve VERSION_ID`` → :func:`plan_approve`
 * ``huzhu plan diff V1 V2`` → :func:`plan_diff`
+* ``huzhu plan readiness PLAN_OR_VERSION [--json]`` → :func:`plan_readiness`
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from core.errors import Invalid, NotFound
 from plans import service
 from plans.documents import from_yaml, parse_document, to_yaml
 from plans.models import PlanVersion
+from plans.readiness import plan_version_for, readiness
 from plans.schemas import PlanRead, PlanVersionRead
 from plans.templates import list_templates
 
@@ -128,3 +130,19 @@ async def plan_diff(*, session: AsyncSession, v1: uuid.UUID, v2: uuid.UUID) -> d
         session=session, principal=SYSTEM, version_id=v2, against_id=v1
     )
     return json.loads(json.dumps(diff, default=str))
+
+
+async def plan_readiness(*, session: AsyncSession, ref: uuid.UUID) -> dict[str, Any]:
+    """The readiness report of a plan (its approved version) or of a version id."""
+    try:
+        plan, version = await plan_version_for(session=session, principal=SYSTEM, plan_id=ref)
+    except NotFound:
+        try:
+            _, owner = await service.get_version(session=session, principal=SYSTEM, version_id=ref)
+        except NotFound:
+            raise NotFound(f"no plan or plan version {ref}") from None
+        plan, version = await plan_version_for(
+            session=session, principal=SYSTEM, plan_id=owner.id, version_id=ref
+        )
+    report = await readiness(session=session, plan=plan, version=version)
+    return report.model_dump(mode="json")

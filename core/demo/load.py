@@ -15,6 +15,7 @@ from core.db import Database
 from core.demo import places, roster
 from core.demo.accounts import DemoAccount, DemoLogin, ensure_user, fresh_logins
 from core.demo.population import UNBOUNDED_GRIDS, generate_households
+from core.demo.stock import load_demo_stock
 from core.demo.world import county_sites
 from core.registry.areas.demo import SEAT_COMMUNITY, load_demo_areas
 from core.registry.areas.models import Area
@@ -153,6 +154,7 @@ async def _populate(
         }
     )
     await create_volunteers(session=session, principal=None, rows=volunteer_rows)
+    lots = await load_demo_stock(session=session, county_code=places.COUNTY, seed=seed)
     return {
         "items": items,
         "organizations": len(org_ids),
@@ -161,4 +163,5 @@ async def _populate(
         "households": len(household_ids),
         "persons": sum(len(h.members) for h in specs),
         "volunteers": len(volunteer_rows),
+        "lots": lots,
     }

@@ -36,6 +36,7 @@ async def _plan_version(session: AsyncSession, county: Area) -> uuid.UUID:
 ITEM_ROUTES = [
     ItemRoute("GET", "/api/v1/plans/{id}", "plan"),
     ItemRoute("GET", "/api/v1/plans/{id}/versions", "plan"),
+    ItemRoute("GET", "/api/v1/plans/{id}/readiness", "plan"),
     ItemRoute("POST", "/api/v1/plans/{id}/versions", "plan", body={}),
     ItemRoute("GET", "/api/v1/plan-versions/{id}", "plan_version"),
     ItemRoute(

@@ -13,8 +13,10 @@ from core.demo.load import load_demo
 from core.migrate import upgrade
 from core.registry.depots.models import Depot
 from core.registry.households.models import Household, Person, PersonTag
+from core.registry.items.models import Item
 from core.registry.orgs.models import CommunityFund
 from core.registry.volunteers.models import Volunteer, VolunteerSkill
+from core.stock.models import Lot, StockMinimum
 
 TTL = timedelta(hours=1)
 
@@ -57,6 +59,22 @@ async def _fingerprint(db: Database) -> dict[str, list]:
         depots = (
             await s.execute(select(Depot.name, Depot.lon, Depot.lat).order_by(Depot.name))
         ).all()
+        lots = (
+            await s.execute(
+                select(Depot.name, Item.code, Lot.on_hand, Lot.expires_on, Lot.source, Lot.donor)
+                .join(Depot, Depot.id == Lot.depot_id)
+                .join(Item, Item.id == Lot.item_id)
+                .order_by(Depot.name, Item.code, Lot.on_hand, Lot.expires_on)
+            )
+        ).all()
+        minimums = (
+            await s.execute(
+                select(Depot.name, Item.code, StockMinimum.minimum)
+                .join(Depot, Depot.id == StockMinimum.depot_id)
+                .join(Item, Item.id == StockMinimum.item_id)
+                .order_by(Depot.name, Item.code)
+            )
+        ).all()
     return {
         "households": households,
         "persons": persons,
@@ -64,6 +82,8 @@ async def _fingerprint(db: Database) -> dict[str, list]:
         "volunteers": volunteers,
         "skills": skills,
         "depots": depots,
+        "lots": lots,
+        "minimums": minimums,
     }
 
 
@@ -86,6 +106,7 @@ async def test_same_seed_same_dataset_other_seed_other_people(tmp_path) -> None:
     assert len(a["households"]) == 200 and len(a["volunteers"]) == 30
     assert a["households"] != c["households"]
     assert a["depots"] != c["depots"]
+    assert a["lots"] and a["minimums"] and a["lots"] != c["lots"]
 
 
 async def test_demo_loads_once_with_a_user_per_role(committed: Database) -> None:
@@ -93,6 +114,7 @@ async def test_demo_loads_once_with_a_user_per_role(committed: Database) -> None
     assert first.loaded
     assert first.counts["households"] == 150 and first.counts["volunteers"] == 20
     assert first.counts["areas"] == 45 + 128
+    assert first.counts["lots"] > 50
     assert {login.role for login in first.logins} == set(Role)
     second = await load_demo(committed, seed=2, households=150, volunteers=20, token_ttl=TTL)
     assert not second.loaded
@@ -108,3 +130,4 @@ async def test_demo_loads_once_with_a_user_per_role(committed: Database) -> None
         ages = (await s.scalars(select(Person.birth_year))).all()
     elderly = sum(2026 - y >= 60 for y in ages) / len(ages)
     assert 0.10 < elderly < 0.25  # documented target: about 17 %
+
