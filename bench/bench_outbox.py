@@ -8,11 +8,10 @@ PostgreSQL + PostGIS database it may wipe to measure there too.
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
 import time
 
-from core.config import get_settings
+import _engines as engines  # bench/ is on sys.path when run as a script
+
 from core.db import Database
 from core.events.outbox import EventIn, emit, emit_many, read_after
 from core.migrate import upgrade, wipe_postgres
@@ -69,12 +68,5 @@ async def run(url: str, label: str) -> None:
     print(f"[{label}] read_after, 500 per page:              {reads:10.0f} events/s")
 
 
-async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        await run(f"sqlite+aiosqlite:///{tmp}/bench.db", "sqlite")
-    if url := get_settings().bench_database_url:
-        await run(url, "postgresql")
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    engines.main(run)

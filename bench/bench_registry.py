@@ -8,11 +8,10 @@ HUZHU_BENCH_DATABASE_URL names a PostGIS database it may wipe.
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
 import time
 
-from core.config import get_settings
+import _engines as engines  # bench/ is on sys.path when run as a script
+
 from core.db import Database
 from core.demo.population import generate_households
 from core.demo.world import county_sites
@@ -68,12 +67,5 @@ async def run(url: str, label: str) -> None:
     print(f"[{label}] ratio batched / baseline:                  {batched / baseline:8.1f}x")
 
 
-async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        await run(f"sqlite+aiosqlite:///{tmp}/bench.db", "sqlite")
-    if url := get_settings().bench_database_url:
-        await run(url, "postgresql")
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    engines.main(run)

@@ -14,19 +14,18 @@ also PostgreSQL when HUZHU_BENCH_DATABASE_URL names a PostGIS database it may wi
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import _engines as engines  # bench/ is on sys.path when run as a script
 from sqlalchemy import func, insert, literal_column, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.config import get_settings
 from core.db import Database
 from core.errors import Conflict
 from core.events.models import OutboxEvent, OutboxStream
@@ -231,12 +230,5 @@ async def _batch(db: Database, w: World) -> float:
     return 2 * total / (time.perf_counter() - start)
 
 
-async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        await run(f"sqlite+aiosqlite:///{tmp}/bench.db", "sqlite")
-    if url := get_settings().bench_database_url:
-        await run(url, "postgresql")
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    engines.main(run)

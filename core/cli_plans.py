@@ -4,47 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.config import get_settings
-from core.db import Database
+from core.cli_support import fail, in_transaction
 from core.errors import DomainError
-from core.sync import run
 from plans import cli_commands
 
 plan_app = typer.Typer(help="Contingency plans and classification handbooks.", no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    err.print(f"[red]{exc.title}:[/red] {exc.detail}")
-    for e in exc.errors:
-        err.print(f"  {'.'.join(str(p) for p in e.loc)}: {e.msg}")
-    return typer.Exit(code=1)
-
-
-def _in_transaction(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-    async def go() -> Any:
-        settings = get_settings()
-        db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-        try:
-            async with db.transaction() as session:
-                return await work(session)
-        finally:
-            await db.dispose()
-
-    try:
-        return run(go())
-    except DomainError as exc:
-        raise _fail(exc) from exc
 
 
 def _print(data: Any) -> None:
@@ -67,7 +39,7 @@ def new(
     template: Annotated[str | None, typer.Option(help="Handbook to start from")] = None,
 ) -> None:
     """Start a plan for AREA_CODE and HAZARD from its handbook (version 1, a draft)."""
-    _print(_in_transaction(lambda s: cli_commands.plan_new(
+    _print(in_transaction(lambda s: cli_commands.plan_new(
         session=s, area_code=area_code, hazard=hazard, template=template)))  # fmt: skip
 
 
@@ -78,7 +50,7 @@ def show(
     as_yaml: Annotated[bool, typer.Option("--yaml", help="Print the document as YAML")] = False,
 ) -> None:
     """Show a plan version."""
-    _print(_in_transaction(lambda s: cli_commands.plan_show(
+    _print(in_transaction(lambda s: cli_commands.plan_show(
         session=s, plan_id=plan_id, version=version, as_yaml=as_yaml)))  # fmt: skip
 
 
@@ -88,19 +60,19 @@ def validate(file: Path) -> None:
     try:
         _print(cli_commands.plan_validate(file))
     except DomainError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 @plan_app.command("approve")
 def approve(version_id: uuid.UUID) -> None:
     """Approve a draft version; it becomes immutable and the previous one is retired."""
-    _print(_in_transaction(lambda s: cli_commands.plan_approve(session=s, version_id=version_id)))
+    _print(in_transaction(lambda s: cli_commands.plan_approve(session=s, version_id=version_id)))
 
 
 @plan_app.command("diff")
 def diff(v1: uuid.UUID, v2: uuid.UUID) -> None:
     """What changed between two versions."""
-    _print(_in_transaction(lambda s: cli_commands.plan_diff(session=s, v1=v1, v2=v2)))
+    _print(in_transaction(lambda s: cli_commands.plan_diff(session=s, v1=v1, v2=v2)))
 
 
 @plan_app.command("readiness")
@@ -110,7 +82,7 @@ def readiness(
 ) -> None:
     """Readiness of a plan (its approved version) or of a version id: stock, volunteers and
     shelters of its area against the plan, and every gap."""
-    report = _in_transaction(lambda s: cli_commands.plan_readiness(session=s, ref=plan_or_version))
+    report = in_transaction(lambda s: cli_commands.plan_readiness(session=s, ref=plan_or_version))
     if as_json:
         _print(report)
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,40 +13,17 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.roles import SYSTEM
-from core.config import get_settings
-from core.db import Database
-from core.errors import DomainError
+from core.cli_support import err, in_transaction
 from core.registry.areas.rules import area_in_scope_or_invalid
 from core.stock import alerts_schemas as s
 from core.stock.alerts import alerts
 from core.stock.audit import audit
 from core.stock.counts import import_counts, read_count_csv
-from core.sync import run
 
 stock_app = typer.Typer(help="Relief stock: alerts, audit, stock counts.", no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 AreaOption = Annotated[str | None, typer.Option("--area", help="12-digit area code: subtree")]
-
-
-def _in_transaction(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-    async def go() -> Any:
-        settings = get_settings()
-        db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-        try:
-            async with db.transaction() as session:
-                return await work(session)
-        finally:
-            await db.dispose()
-
-    try:
-        return run(go())
-    except DomainError as exc:
-        err.print(f"[red]{exc.title}:[/red] {exc.detail}")
-        for e in exc.errors:
-            err.print(f"  {'.'.join(str(p) for p in e.loc)}: {e.msg}")
-        raise typer.Exit(code=1) from exc
 
 
 async def _area_path(session: AsyncSession, code: str | None) -> str | None:
@@ -76,7 +52,7 @@ def stock_alerts(
             await alerts(session=session, principal=SYSTEM, days=days, area_path=path)
         )
 
-    found = _in_transaction(work)
+    found = in_transaction(work)
     if as_json:
         _dump(found)
         return
@@ -106,7 +82,7 @@ def stock_audit(area: AreaOption = None, as_json: JsonFlag = False) -> None:
         path = await _area_path(session, area)
         return s.AuditRead.of(await audit(session=session, principal=SYSTEM, area_path=path))
 
-    report = _in_transaction(work)
+    report = in_transaction(work)
     checked = ", ".join(f"{n} {what}" for what, n in report.checked.items())
     if as_json:
         _dump(report)
@@ -136,7 +112,7 @@ def count_import(file: Path, as_json: JsonFlag = False) -> None:
         rows = read_count_csv(content)
         return await import_counts(session=session, principal=None, rows=rows)
 
-    done = _in_transaction(work)
+    done = in_transaction(work)
     if as_json:
         print(json.dumps({**asdict(done), "created": [str(i) for i in done.created]}))
     else:
