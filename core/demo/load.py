@@ -14,6 +14,7 @@ from core.auth.roles import SYSTEM, Role
 from core.db import Database
 from core.demo import places, roster
 from core.demo.accounts import DemoAccount, DemoLogin, ensure_user, fresh_logins
+from core.demo.fund_ledger import load_demo_fund_ledger
 from core.demo.population import UNBOUNDED_GRIDS, generate_households
 from core.demo.stock import load_demo_stock
 from core.demo.world import county_sites
@@ -155,6 +156,7 @@ async def _populate(
     )
     await create_volunteers(session=session, principal=None, rows=volunteer_rows)
     lots = await load_demo_stock(session=session, county_code=places.COUNTY, seed=seed)
+    fund_moves, bought = await load_demo_fund_ledger(session=session, seed=seed)
     return {
         "items": items,
         "organizations": len(org_ids),
@@ -163,5 +165,6 @@ async def _populate(
         "households": len(household_ids),
         "persons": sum(len(h.members) for h in specs),
         "volunteers": len(volunteer_rows),
-        "lots": lots,
+        "lots": lots + bought,
+        "fund_moves": fund_moves,
     }

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from core.auth import service as auth_service
-from core.auth.roles import Role
+from core.auth.roles import SYSTEM, Role
 from core.db import Database
 from core.demo.load import load_demo
 from core.migrate import upgrade
@@ -16,6 +16,8 @@ from core.registry.households.models import Household, Person, PersonTag
 from core.registry.items.models import Item
 from core.registry.orgs.models import CommunityFund
 from core.registry.volunteers.models import Volunteer, VolunteerSkill
+from core.stock.audit import audit
+from core.stock.disclosure import fund_disclosure
 from core.stock.models import Lot, StockMinimum
 
 TTL = timedelta(hours=1)
@@ -131,3 +133,17 @@ async def test_demo_loads_once_with_a_user_per_role(committed: Database) -> None
     elderly = sum(2026 - y >= 60 for y in ages) / len(ages)
     assert 0.10 < elderly < 0.25  # documented target: about 17 %
 
+
+async def test_demo_fund_is_disclosed_and_its_books_balance(committed: Database) -> None:
+    report = await load_demo(committed, seed=3, households=120, volunteers=10, token_ttl=TTL)
+    assert report.counts["fund_moves"] > 12
+    async with committed.reader() as s:
+        fund_id = await s.scalar(select(CommunityFund.id))
+        d = await fund_disclosure(session=s, fund_id=fund_id)
+        books = await audit(session=s, principal=SYSTEM)
+    assert d.balance_fen == d.received_fen - d.spent_fen > 0
+    assert {g.item_code for g in d.goods} == {"FOOD-RICE-KG", "FOOD-OIL-L", "BED-QUILT",
+                                              "WATER-BOTTLED-L"}  # fmt: skip
+    assert len({m.month for m in d.months}) >= 10  # a year of figures, by month
+    assert any(x.donor == "匿名" for x in d.donations)
+    assert books.drifts == []
