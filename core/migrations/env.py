@@ -16,7 +16,7 @@ def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no
     # PostGIS' own table and the generated geog columns are not in the ORM metadata.
     if type_ == "table" and name in {"spatial_ref_sys"}:
         return False
-    return not (type_ == "column" and name == "geog")
+    return not (type_ == "column" and name in {"geog", "live_geog"})
 
 
 def run_migrations() -> None:
