@@ -1,0 +1,164 @@
+"""The rows the in-process candidate search indexes, cached per database and kept current.
+
+A :class:`RowCache` holds every volunteer's (or depot's) id, home point, live point and
+time, and reach, as numpy arrays. :meth:`RowCache.refresh` runs one query for the rows
+whose ``updated_at`` (or, for volunteers, ``live_at``) is at or after the start of the
+previous refresh (or the newest stamp seen, if later), less :data:`GRACE` for
+transactions that commit a little after they stamped their rows, and upserts them.
+Every writer of a row stamps ``updated_at`` (a live position also ``live_at``) with
+:func:`core.clock.now`, so nothing moves unseen. Deleted rows stay cached and do no
+harm: ``eligible`` comes from the database. Eligible ids never seen are read by id; a
+newest stamp older than the one cached (a rolled-back or restored database) reloads
+everything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import clock
+from core.registry.depots.models import Depot
+from core.registry.volunteers.models import Volunteer
+
+GRACE = timedelta(seconds=5)
+NEVER = np.iinfo(np.int64).min
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CACHES: dict[tuple[str, str], RowCache] = {}
+
+
+def micros(at: datetime | None) -> int:
+    """Microseconds since 1970 (exact, comparable); ``None`` → :data:`NEVER`."""
+    return NEVER if at is None else (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def cache_for(session: AsyncSession, kind: str) -> RowCache:
+    """The cache of ``kind`` ("volunteer" or "depot") for the session's database."""
+    engine = getattr(session.get_bind(), "engine", None) or session.get_bind()
+    url = engine.url
+    key = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        key += f"#{id(engine)}"  # every in-memory database is another database
+    cache = _CACHES.get((key, kind))
+    if cache is None:
+        cache = _CACHES[(key, kind)] = RowCache(kind)
+    return cache
+
+
+class RowCache:
+    """Arrays over every row seen: ``lon``/``lat`` (home), ``live_*``, ``limit_m``."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.model: Any = Volunteer if kind == "volunteer" else Depot
+        self._clear()
+
+    def _clear(self) -> None:
+        self.ids: list[uuid.UUID] = []
+        self.pos: dict[int, int] = {}  # uuid.int → row
+        self.lon, self.lat, self.limit_m = np.empty(0), np.empty(0), np.empty(0)
+        self.live_lon, self.live_lat = np.empty(0), np.empty(0)
+        self.live_at = np.empty(0, dtype=np.int64)
+        self.seen_updated: datetime | None = None
+        self.seen_live: datetime | None = None
+        self.read_at: datetime | None = None
+        self.version = 0
+        self.trees: dict[tuple[int, bytes, bytes], Any] = {}  # see candidates_local
+        self._rank: np.ndarray | None = None
+
+    @property
+    def rank(self) -> np.ndarray:
+        """Each row's place in id order (ties by id)."""
+        if self._rank is None:
+            keys = [u.int for u in self.ids]  # uuid order is the order of its integer
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            self._rank = np.empty(len(order), dtype=np.int64)
+            self._rank[order] = np.arange(len(order))
+        return self._rank
+
+    def _columns(self) -> list[Any]:
+        m = self.model
+        if self.kind == "volunteer":
+            return [m.id, m.lon, m.lat, m.live_lon, m.live_lat, m.live_at, m.max_travel_km]
+        return [m.id, m.lon, m.lat]
+
+    def _changed(self) -> ColumnElement[bool]:
+        """Rows stamped since the last refresh began (less :data:`GRACE`) or the newest seen."""
+        m = self.model
+        if self.seen_updated is None or self.read_at is None:
+            return true()
+        changed = m.updated_at >= max(self.seen_updated, self.read_at) - GRACE
+        if self.kind == "volunteer":
+            live = m.live_at >= max(self.seen_live or self.read_at, self.read_at) - GRACE
+            changed = or_(changed, live)
+        return changed
+
+    async def rows_for(self, session: AsyncSession, eligible: Sequence[uuid.UUID]) -> np.ndarray:
+        """Refresh, then the sorted distinct row numbers of the ``eligible`` ids that exist."""
+        await self.refresh(session)
+        keys = [u.int for u in eligible]
+        found = np.fromiter((self.pos.get(i, -1) for i in keys), dtype=np.int64, count=len(keys))
+        if (found < 0).any():  # committed late, or cached before a rollback: read by id
+            missing = list({uuid.UUID(int=keys[i]) for i in np.flatnonzero(found < 0).tolist()})
+            for start in range(0, len(missing), 5000):
+                chunk = missing[start : start + 5000]
+                stmt = select(*self._columns()).where(self.model.id.in_(chunk))
+                self._upsert((await session.execute(stmt)).all())
+            found = np.fromiter((self.pos.get(i, -1) for i in keys), dtype=np.int64)
+        return np.unique(found[found >= 0])
+
+    async def refresh(self, session: AsyncSession) -> None:
+        """Bring the arrays up to date with what ``session`` sees (one query, usually)."""
+        m = self.model
+        newest = [func.max(m.updated_at).label("mu")]
+        if self.kind == "volunteer":
+            newest.append(func.max(m.live_at).label("ml"))
+        agg = select(*newest).subquery()
+        stmt = select(*agg.c, *self._columns()).select_from(
+            agg.outerjoin(m.__table__, self._changed())
+        )
+        read_at = clock.now()
+        rows = (await session.execute(stmt)).all()
+        mu, ml = rows[0][0], rows[0][1] if self.kind == "volunteer" else None
+        if _older(mu, self.seen_updated) or _older(ml, self.seen_live):
+            self._clear()  # the database went back in time: read it all again
+            return await self.refresh(session)
+        width = len(newest)
+        self._upsert([r[width:] for r in rows if r[width] is not None])
+        self.seen_updated, self.seen_live, self.read_at = mu, ml, read_at
+
+    def _upsert(self, rows: Sequence[Any]) -> None:
+        if not rows:
+            return
+        for r in rows:
+            if r[0].int not in self.pos:
+                self.pos[r[0].int] = len(self.ids)
+                self.ids.append(r[0])
+        grow = len(self.ids) - len(self.lon)
+        if grow:
+            self.lon, self.lat, self.limit_m, self.live_lon, self.live_lat = (
+                np.concatenate([a, np.full(grow, np.nan)])
+                for a in (self.lon, self.lat, self.limit_m, self.live_lon, self.live_lat)
+            )
+            self.live_at = np.concatenate([self.live_at, np.full(grow, NEVER, dtype=np.int64)])
+            self._rank = None
+        at = np.fromiter((self.pos[r[0].int] for r in rows), dtype=np.int64, count=len(rows))
+        self.lon[at] = [r[1] for r in rows]
+        self.lat[at] = [r[2] for r in rows]
+        if self.kind == "volunteer":
+            nan = float("nan")
+            self.live_lon[at] = [nan if r[3] is None else r[3] for r in rows]
+            self.live_lat[at] = [nan if r[4] is None else r[4] for r in rows]
+            self.live_at[at] = [micros(r[5]) for r in rows]
+            self.limit_m[at] = [r[6] * 1000.0 for r in rows]
+        self.version += 1
+
+
+def _older(newest: datetime | None, seen: datetime | None) -> bool:
+    return seen is not None and (newest is None or newest < seen)

@@ -1,0 +1,153 @@
+"""k nearest points on the sphere: a cKDTree over unit-sphere xyz, exact metres out.
+
+Points are WGS-84 degrees. On the unit sphere the straight-line (chord) distance grows
+monotonically with the great-circle angle, so the tree's nearest are the great-circle
+nearest, and a radius of ``m`` metres is the chord ``2 sin(m / 2R)``. Distances handed
+out are great-circle metres on the sphere of :data:`~core.geo.distance.EARTH_RADIUS_M`,
+ties broken by a rank.
+scipy is imported when the first index is built (DESIGN.md: heavy imports are lazy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.geo.distance import EARTH_RADIUS_M
+
+TIE_M = 1e-6  # distances closer than this may be ordered apart by rounding: fetch past them
+
+
+def unit_xyz(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """(n, 3) unit-sphere coordinates of lon/lat degrees."""
+    lo, la = np.radians(lon), np.radians(lat)
+    c = np.cos(la)
+    return np.column_stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)])
+
+
+def chord_of_m(metres: float) -> float:
+    """Unit-sphere chord of a great-circle arc of ``metres``."""
+    return float(2.0 * np.sin(min(metres / EARTH_RADIUS_M, np.pi) / 2.0))
+
+
+class PointIndex:
+    """An immutable kd-tree over points (lon/lat degrees, arrays of equal length)."""
+
+    def __init__(self, lon: np.ndarray, lat: np.ndarray) -> None:
+        from scipy.spatial import cKDTree
+
+        self.lon = np.asarray(lon, dtype=float)
+        self.lat = np.asarray(lat, dtype=float)
+        self.tree = cKDTree(unit_xyz(self.lon, self.lat)) if len(self.lon) else None
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    def query(self, xyz: np.ndarray, k: int, max_m: float) -> tuple[np.ndarray, np.ndarray]:
+        """(m, k) metres and positions of the ``k`` nearest within ``max_m``, nearest first.
+
+        Positions past the last found are ``len(self)``, their metres ``inf``. Metres are
+        the great-circle arcs of the tree's chords, ``2R asin(c / 2)``: the same as
+        :func:`~core.geo.distance.haversine_m` to about a nanometre.
+        """
+        assert self.tree is not None
+        bound = chord_of_m(max_m) * (1 + 1e-9) + 1e-15  # the exact test is in metres
+        chord, j = self.tree.query(xyz, k=k, distance_upper_bound=bound)
+        chord, j = chord.reshape(len(xyz), k), j.reshape(len(xyz), k)
+        found = j < len(self)
+        metres = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord, 2.0) / 2.0)
+        return np.where(found, metres, np.inf), j
+
+
+def k_nearest(
+    index: PointIndex,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    *,
+    k: int,
+    max_m: float,
+    rank: np.ndarray,
+    limit_m: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each query point, up to ``k`` index points nearest first, ties by ``rank``.
+
+    Kept: distance ≤ ``max_m`` and ≤ ``limit_m[j]`` (each index point's own reach).
+    Returns flat arrays ``(point, j, metres)`` grouped by query point in order. A point
+    is fetched again with twice as many neighbours while its k-th answer is uncertain
+    (too many neighbours beyond their reach, or a tie at the cut), so the answer is
+    exact, not an approximation.
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    n, empty = len(index), np.empty(0, dtype=np.int64)
+    if n == 0 or len(lon) == 0 or k <= 0:
+        return empty, empty, np.empty(0)
+    xyz, todo = unit_xyz(lon, lat), np.arange(len(lon))
+    kf, pieces = min(n, k + 1), []
+    while todo.size:
+        raw, j = index.query(xyz[todo], kf, max_m)
+        found = j < n
+        jj = np.where(found, j, 0)
+        ok = raw <= max_m
+        if limit_m is not None:
+            ok &= raw <= limit_m[jj]
+        d = np.where(ok, raw, np.inf)
+        if kf < n:  # a row with all kf found may hide answers past its last neighbour
+            sure = (d < raw[:, -1:] - TIE_M).sum(axis=1) >= k
+            again = found[:, -1] & ~sure
+        else:
+            again = np.zeros(len(todo), dtype=bool)
+        done = ~again
+        pieces.append(_top_k(todo[done], jj[done], d[done], rank, k))
+        todo, kf = todo[again], min(n, kf * 2)
+    point, j, metres = (np.concatenate(parts) for parts in zip(*pieces, strict=True))
+    if len(pieces) > 1:
+        order = np.argsort(point, kind="stable")
+        point, j, metres = point[order], j[order], metres[order]
+    return point, j, metres
+
+
+def _top_k(
+    points: np.ndarray, j: np.ndarray, d: np.ndarray, rank: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flatten each row's first ``k`` finite ``d`` in (distance, rank) order.
+
+    The tree answers nearest first, so most rows are their own first ``k`` columns; only
+    rows with a gap (an answer beyond its reach) or a tie out of rank order are sorted.
+    """
+    kk = min(k, d.shape[1])
+    head, jh = d[:, :kk], j[:, :kk]
+    d0, d1 = head[:, :-1], head[:, 1:]
+    bad = d1 < d0
+    tie = d1 == d0
+    if tie.any():
+        tr, tc = np.nonzero(tie)
+        bad[tr, tc] |= rank[jh[tr, tc + 1]] < rank[jh[tr, tc]]
+    clean = np.isfinite(head).all(axis=1) & ~bad.any(axis=1)
+    if kk < d.shape[1]:  # a tie across the cut may put a lower rank after it
+        clean &= ~(d[:, kk] <= d[:, kk - 1])
+    if clean.all():
+        return np.repeat(points, kk), j[:, :kk].ravel(), d[:, :kk].ravel()
+    counts = np.where(clean, kk, np.minimum(k, np.isfinite(d).sum(axis=1)))
+    starts = np.cumsum(counts) - counts
+    out_j, out_d = np.empty(counts.sum(), dtype=np.int64), np.empty(counts.sum())
+    c = np.flatnonzero(clean)
+    at = (starts[c][:, None] + np.arange(kk)).ravel()
+    out_j[at], out_d[at] = j[c, :kk].ravel(), d[c, :kk].ravel()
+    u = np.flatnonzero(~clean)
+    rows, place, ju, du = _sorted_rows(j[u], d[u], rank, k)
+    at = starts[u[rows]] + place
+    out_j[at], out_d[at] = ju, du
+    return np.repeat(points, counts), out_j, out_d
+
+
+def _sorted_rows(
+    j: np.ndarray, d: np.ndarray, rank: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's first ``k`` finite entries by (distance, rank): (row, place, j, d)."""
+    rows, cols = np.nonzero(np.isfinite(d))
+    jf, df = j[rows, cols], d[rows, cols]
+    order = np.lexsort((rank[jf], df, rows))
+    rows, jf, df = rows[order], jf[order], df[order]
+    counts = np.bincount(rows, minlength=len(d))
+    place = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
+    keep = place < k
+    return rows[keep], place[keep], jf[keep], df[keep]
