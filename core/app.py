@@ -23,6 +23,8 @@ from core.http import errors
 from core.http.middleware import AccessLog, BodySizeLimit
 from core.incidents.api import router as incidents_router
 from core.incidents.hooks import on_activation
+from core.incidents.match_api import router as match_router
+from core.incidents.match_loop import match_loop
 from core.incidents.needs_api import router as needs_router
 from core.registry.areas.api import router as areas_router
 from core.registry.depots.api import router as depots_router
@@ -87,7 +89,10 @@ def create_app(
         if lock is not None:
             lock.acquire()
         app.state.database = db
-        tasks = [asyncio.create_task(_timer_loop(db, settings))] if background else []
+        tasks = []
+        if background:
+            tasks = [asyncio.create_task(_timer_loop(db, settings)),
+                     asyncio.create_task(match_loop(db, settings))]  # fmt: skip
         try:
             yield
         finally:
@@ -128,6 +133,7 @@ def create_app(
         volunteers_router,
         incidents_router,
         needs_router,
+        match_router,
         plans_router,
         readiness_router,
         chain_router,

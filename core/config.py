@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         120, ge=1, description="How long stock stays reserved for a need still open and unassigned."
     )
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, description="SQLite busy timeout for writers.")
+    match_interval_seconds: float = Field(
+        1.0, gt=0, description="How often a worker's matching loop solves a batch per incident."
+    )
+    match_budget_seconds: float = Field(
+        1.0, ge=0, description="Time budget of one solve; past it the greedy plan is used (logged)."
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL used in one-time links sent to people."
     )

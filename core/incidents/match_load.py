@@ -1,0 +1,161 @@
+"""Loading one incident's matching batch (one read transaction, a fixed number of queries).
+
+What enters a batch (the constraints of DESIGN.md Matching; volunteers in
+:mod:`core.incidents.match_volunteers`):
+
+* **Scope**: the needs of the incident (a drill incident's needs are drill needs); the
+  volunteers and depots whose ``area_path`` lies under an area the incident covers
+  (``incident_area``: affected communities and areas opened for mutual aid) — plus a
+  volunteer or depot a coordinator pinned for one of its needs.
+* **Needs**: open needs, with their remaining demand (need items minus what active or
+  issued reservations of the need already hold — reservations belong to the need and
+  survive a failed task). A need without items and without a task gets a visit task.
+* **Existing tasks** of open, matched or in-progress needs: an open task (no live
+  assignment, e.g. after a decline) re-enters the assignment without new stock; a task
+  with a pending (proposed/offered) assignment enters with it as ``incumbent``, which the
+  solver may withdraw for a better match; a task with a LOCKED assignment is left alone
+  and its volunteer's slot stays taken. An open depot task none of whose lines still holds
+  stock (its reservations expired) is cancelled. Active reservations of an open need on no
+  task are adopted by a new task (one per depot).
+* **Stock**: free (on hand − reserved), unexpired lots of the demanded items; real lots
+  for a real incident, for a drill incident drill lots of no drill or of that drill (the
+  rule of :mod:`core.stock.take`).
+* **Overrides** (:class:`MatchOverride`): per need, forbidden volunteers and depots, and at
+  most one pinned volunteer and one pinned depot (the newest). A volunteer who declined or
+  let expire an offer for a need counts as forbidden for it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.incidents.match_batch import (
+    HELD,
+    LIVE_NEEDS,
+    TURNED_DOWN,
+    Loaded,
+    NeedRow,
+    Overrides,
+    under_any,
+)
+from core.incidents.match_models import Assignment, MatchOverride
+from core.incidents.match_supply import load_depot_points, load_supply
+from core.incidents.match_tasks import load_tasks
+from core.incidents.match_volunteers import load_volunteers
+from core.incidents.models import Incident, IncidentArea, IncidentStatus
+from core.incidents.need_models import Need, NeedItem, NeedStatus
+from core.incidents.priority import priority
+from core.stock.models import Reservation
+
+
+async def load(session: AsyncSession, incident_id: uuid.UUID, now: datetime) -> Loaded | None:
+    """The batch of an active incident, or None (absent or stood down)."""
+    inc = (
+        await session.execute(
+            select(Incident.is_drill, Incident.area_path).where(
+                Incident.id == incident_id, Incident.status == IncidentStatus.active.value
+            )
+        )
+    ).first()
+    if inc is None:
+        return None
+    w = Loaded(incident_id, bool(inc.is_drill), inc.area_path, now)
+    covered = list(
+        await session.scalars(
+            select(IncidentArea.area_path).where(IncidentArea.incident_id == incident_id)
+        )
+    )
+    await _needs(session, w)
+    await load_tasks(session, w)
+    await _overrides(session, w)
+    pins = {o.pin_vol for o in w.overrides.values() if o.pin_vol}
+    w.volunteers = await load_volunteers(session, w.is_drill, under_any, covered, pins, now)
+    for t in w.old:  # a pending assignment of this batch is decided again: its slot is free
+        if t.incumbent and t.incumbent[1] in w.volunteers:
+            w.volunteers[t.incumbent[1]].capacity += 1
+    await load_supply(session, w, covered)
+    await load_depot_points(session, w)
+    return w
+
+
+async def _needs(session: AsyncSession, w: Loaded) -> None:
+    rows = await session.execute(
+        select(
+            Need.id,
+            Need.lon,
+            Need.lat,
+            Need.area_path,
+            Need.skills,
+            Need.languages,
+            Need.severity,
+            Need.vulnerability,
+            Need.created_at,
+            Need.neighbours_first,
+            Need.status,
+        ).where(Need.incident_id == w.incident_id, Need.status.in_(LIVE_NEEDS))
+    )
+    for r in rows:
+        waited = (w.now - r.created_at).total_seconds() / 60
+        w.needs[r.id] = NeedRow(
+            r.id,
+            r.lon,
+            r.lat,
+            r.area_path,
+            tuple(sorted(r.skills or [])),
+            tuple(sorted(r.languages or [])),
+            priority(r.severity, r.vulnerability, waited),
+            bool(r.neighbours_first),
+            r.status,
+        )
+    open_ids = select(Need.id).where(
+        Need.incident_id == w.incident_id, Need.status == NeedStatus.open.value
+    )
+    for need_id, item_id, qty in await session.execute(
+        select(NeedItem.need_id, NeedItem.item_id, NeedItem.quantity).where(
+            NeedItem.need_id.in_(open_ids)
+        )
+    ):
+        w.needs[need_id].has_items = True
+        w.demand.setdefault(need_id, {})[item_id] = int(qty)
+    held = await session.execute(
+        select(Reservation.need_id, Reservation.item_id, func.sum(Reservation.quantity))
+        .where(Reservation.need_id.in_(open_ids), Reservation.status.in_(HELD))
+        .group_by(Reservation.need_id, Reservation.item_id)
+    )
+    for need_id, item_id, qty in held:
+        wants = w.demand.get(need_id, {})
+        if item_id in wants:
+            wants[item_id] = max(0, wants[item_id] - int(qty))
+
+
+async def _overrides(session: AsyncSession, w: Loaded) -> None:
+    rows = await session.execute(
+        select(
+            MatchOverride.need_id,
+            MatchOverride.kind,
+            MatchOverride.volunteer_id,
+            MatchOverride.depot_id,
+        )
+        .join(Need, Need.id == MatchOverride.need_id)
+        .where(Need.incident_id == w.incident_id, Need.status.in_(LIVE_NEEDS))
+        .order_by(MatchOverride.created_at, MatchOverride.id)
+    )
+    for need_id, vol in await session.execute(
+        select(Assignment.need_id, Assignment.volunteer_id)
+        .distinct()
+        .where(Assignment.incident_id == w.incident_id, Assignment.status.in_(TURNED_DOWN))
+    ):
+        if need_id in w.needs:
+            w.overrides.setdefault(need_id, Overrides()).forbid_vols.add(vol)
+    for need_id, kind, vol, depot in rows:
+        o = w.overrides.setdefault(need_id, Overrides())
+        if kind == "forbid":
+            (o.forbid_vols.add(vol) if vol else o.forbid_depots.add(depot))
+        elif vol:
+            o.pin_vol = vol
+        else:
+            o.pin_depot = depot

@@ -1,0 +1,50 @@
+"""Loading a batch's stock: free, unexpired lots of the demanded items, and depot points.
+
+Real lots for a real incident; for a drill incident drill lots of no drill or of that
+drill (the rule of :mod:`core.stock.take`). Depots under the covered areas, or pinned.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.incidents.match_batch import Loaded, under_any
+from core.registry.depots.models import Depot
+from core.stock.ledger import today
+from core.stock.models import Lot
+
+
+async def load_supply(session: AsyncSession, w: Loaded, covered: list[str]) -> None:
+    """Free unexpired stock per (depot, item) of the demanded items, and depot points."""
+    items = {i for wants in w.demand.values() for i, q in wants.items() if q > 0}
+    if not items:
+        return
+    pins = [o.pin_depot for o in w.overrides.values() if o.pin_depot]
+    free = Lot.on_hand - Lot.reserved
+    stmt = (
+        select(Lot.depot_id, Lot.item_id, func.sum(free))
+        .where(
+            Lot.item_id.in_(items),
+            Lot.is_drill == w.is_drill,
+            free > 0,
+            or_(Lot.expires_on.is_(None), Lot.expires_on >= today()),
+            or_(under_any(Lot.area_path, covered), Lot.depot_id.in_(pins)),
+        )
+        .group_by(Lot.depot_id, Lot.item_id)
+    )
+    if w.is_drill:
+        stmt = stmt.where(
+            or_(Lot.drill_incident_id.is_(None), Lot.drill_incident_id == w.incident_id)
+        )
+    w.supply = {(d, i): int(q) for d, i, q in await session.execute(stmt)}
+
+
+async def load_depot_points(session: AsyncSession, w: Loaded) -> None:
+    """Points of the depots with stock and of the re-entering tasks' depots."""
+    ids = {d for d, _ in w.supply} | {t.depot_id for t in w.old if t.depot_id}
+    if ids:
+        found = await session.execute(
+            select(Depot.id, Depot.lon, Depot.lat).where(Depot.id.in_(ids))
+        )
+        w.depots = {d: (lon, lat) for d, lon, lat in found}

@@ -1,0 +1,162 @@
+"""Which volunteers a matching batch may use, and for which needs.
+
+A volunteer is loaded when their ``area_path`` lies under an area the incident covers (or a
+coordinator pinned them), and is **eligible** at ``now`` when:
+
+* ``status`` is active and :func:`~core.registry.volunteers.availability.is_available`
+  (weekly hours, Asia/Shanghai) holds at ``now``;
+* ``insurance_valid_until`` ≥ today (Asia/Shanghai, :func:`core.clock.local_today`); no
+  insurance on record means not eligible (志愿者保障: nobody is sent uninsured);
+* they have a free slot: live (non-withdrawn) assignments < ``max_active_tasks``, counted
+  among drill assignments for a drill incident and among real ones for a real incident
+  (drill incidents match only against drill volunteers' states);
+
+and **qualifies** for a need (:func:`qualifies`) when their skills include every skill the
+need asks for; each such skill listed in :data:`SKILL_CERTS` is backed by a certification of
+one of its kinds valid today (no expiry, or expiring today or later); and, if the need names
+languages, they speak at least one of them. The travel limit (``max_travel_km``) is applied
+by the candidate search.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import local_today
+from core.incidents.match_models import LIVE_STATUSES, Assignment
+from core.registry.volunteers.availability import is_available
+from core.registry.volunteers.models import (
+    Volunteer,
+    VolunteerCertification,
+    VolunteerLanguage,
+    VolunteerSkill,
+    VolunteerStatus,
+)
+
+SKILL_CERTS: dict[str, frozenset[str]] = {
+    "first_aid": frozenset({"first_aid_certificate", "nurse_license", "doctor_license"}),
+    "medical": frozenset({"doctor_license", "nurse_license"}),
+    "driving": frozenset({"driving_license"}),
+    "psychological_support": frozenset({"psych_counselor"}),
+    "electrical": frozenset({"electrician"}),
+    "search_rescue": frozenset({"rescue_team"}),
+}
+"""Skills that need a valid certification (``CERT_KINDS`` of the volunteer registry): any
+one of the kinds listed. A doctor's or nurse's licence also covers first aid."""
+
+LIVE_WINDOW = timedelta(minutes=30)
+"""A shared live position younger than this is used instead of the home point."""
+
+
+@dataclass
+class VolunteerRow:
+    id: uuid.UUID
+    lon: float  # the position the candidate search uses
+    lat: float
+    home_lon: float
+    home_lat: float
+    max_travel_m: float
+    capacity: int  # free slots before this batch's own pending assignments are counted
+    skills: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    certs: frozenset[str] = frozenset()  # kinds valid today
+
+
+def qualifies(v: VolunteerRow, skills: Iterable[str], languages: Iterable[str]) -> bool:
+    """Skills ⊇ the need's, certified where :data:`SKILL_CERTS` asks, a common language."""
+    skills, languages = set(skills), set(languages)
+    if not skills <= v.skills:
+        return False
+    if any(s in SKILL_CERTS and not SKILL_CERTS[s] & v.certs for s in skills):
+        return False
+    return not languages or bool(languages & v.languages)
+
+
+async def load_volunteers(
+    session: AsyncSession,
+    is_drill: bool,
+    under_any: Callable[..., Any],
+    covered: list[str],
+    pins: set[uuid.UUID],
+    now: datetime,
+) -> dict[uuid.UUID, VolunteerRow]:
+    """The eligible volunteers (available, insured, with a free slot), five queries."""
+    day = local_today()
+    scoped = select(Volunteer.id).where(
+        or_(under_any(Volunteer.area_path, covered), Volunteer.id.in_(pins)),
+        Volunteer.status == VolunteerStatus.active.value,
+        Volunteer.insurance_valid_until >= day,
+    )
+    cols = (
+        Volunteer.id,
+        Volunteer.lon,
+        Volunteer.lat,
+        Volunteer.live_lon,
+        Volunteer.live_lat,
+        Volunteer.live_at,
+        Volunteer.availability,
+        Volunteer.max_travel_km,
+        Volunteer.max_active_tasks,
+    )
+    busy = dict(
+        (
+            await session.execute(
+                select(Assignment.volunteer_id, func.count())
+                .where(
+                    Assignment.volunteer_id.in_(scoped),
+                    Assignment.status.in_(LIVE_STATUSES),
+                    Assignment.is_drill == is_drill,
+                )
+                .group_by(Assignment.volunteer_id)
+            )
+        ).all()
+    )
+    out: dict[uuid.UUID, VolunteerRow] = {}
+    fresh = now - LIVE_WINDOW
+    for r in await session.execute(select(*cols).where(Volunteer.id.in_(scoped))):
+        if not is_available(r.availability or {}, now):
+            continue
+        live = r.live_at is not None and r.live_at >= fresh and r.live_lon is not None
+        lon, lat = (r.live_lon, r.live_lat) if live else (r.lon, r.lat)
+        free = int(r.max_active_tasks) - int(busy.get(r.id, 0))
+        out[r.id] = VolunteerRow(r.id, lon, lat, r.lon, r.lat, float(r.max_travel_km) * 1000, free)
+    skills: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for vid, s in await session.execute(
+        select(VolunteerSkill.volunteer_id, VolunteerSkill.skill).where(
+            VolunteerSkill.volunteer_id.in_(scoped)
+        )
+    ):
+        skills[vid].add(s)
+    langs: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for vid, lang in await session.execute(
+        select(VolunteerLanguage.volunteer_id, VolunteerLanguage.language).where(
+            VolunteerLanguage.volunteer_id.in_(scoped)
+        )
+    ):
+        langs[vid].add(lang)
+    certs: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for vid, kind in await session.execute(
+        select(VolunteerCertification.volunteer_id, VolunteerCertification.kind).where(
+            VolunteerCertification.volunteer_id.in_(scoped),
+            or_(
+                VolunteerCertification.expires_on.is_(None),
+                VolunteerCertification.expires_on >= day,
+            ),
+        )
+    ):
+        certs[vid].add(kind)
+    for vid, v in out.items():
+        v.skills, v.languages, v.certs = (
+            frozenset(skills[vid]),
+            frozenset(langs[vid]),
+            frozenset(certs[vid]),
+        )
+    return out

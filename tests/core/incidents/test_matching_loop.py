@@ -1,0 +1,89 @@
+"""The matching loop: one batch per incident at a time, committed batches, the app wiring."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from core.config import Settings
+from core.incidents.match_lock import batch_lock
+from core.incidents.match_loop import incidents_due, run_once
+from core.incidents.match_models import Assignment, MatchBatch
+from core.incidents.matching import match_incident
+from core.incidents.need_models import Need
+from tests.core.incidents.match_world import match_world, need, volunteer
+
+
+async def _world(db, needs: int = 1):
+    async with db.transaction() as s:
+        w = await match_world(s)
+        for i in range(needs):
+            await volunteer(s, w, 99.95, 25.65 + 0.001 * i)
+        ids = [await need(s, w, 99.95, 25.65 + 0.001 * i, kind="visit") for i in range(needs)]
+    return w, ids
+
+
+async def _count(db, model) -> int:
+    async with db.reader() as s:
+        return len(list(await s.scalars(select(model.id))))
+
+
+async def test_a_batch_already_running_makes_the_next_skip(committed) -> None:
+    w, _ = await _world(committed)
+    async with batch_lock(committed, w.real) as got:
+        assert got
+        summary = await match_incident(database=committed, incident_id=w.real)
+        assert summary.skipped and summary.batch_id is None
+        other = await match_incident(database=committed, incident_id=w.drill)
+        assert not other.skipped  # another incident is not held up
+    assert await _count(committed, Assignment) == 0
+    summary = await match_incident(database=committed, incident_id=w.real)
+    assert not summary.skipped and summary.assigned == 1
+    assert await _count(committed, MatchBatch) == 1
+
+
+@pytest.mark.only_engine("postgresql")
+async def test_two_concurrent_batches_of_one_incident_one_runs(committed) -> None:
+    w, _ = await _world(committed, needs=30)
+    first, second = await asyncio.gather(
+        match_incident(database=committed, incident_id=w.real),
+        match_incident(database=committed, incident_id=w.real),
+    )
+    assert sorted([first.skipped, second.skipped]) == [False, True]
+    assert max(first.assigned, second.assigned) == 30
+    assert await _count(committed, MatchBatch) == 1
+
+
+async def test_run_once_solves_incidents_with_open_needs(committed) -> None:
+    w, (n,) = await _world(committed)
+    settings = Settings(_env_file=None, database_url="sqlite+aiosqlite:///unused.db")
+    assert await incidents_due(committed) == [w.real]
+    assert await run_once(committed, settings) == [w.real]
+    async with committed.reader() as s:
+        assert await s.scalar(select(Need.status).where(Need.id == n)) == "matched"
+    assert await incidents_due(committed) == []
+    assert await run_once(committed, settings) == []
+
+
+async def test_the_app_runs_the_loop(committed) -> None:
+    from core.app import create_app
+
+    _, (n,) = await _world(committed)
+    settings = Settings(
+        _env_file=None,
+        database_url="sqlite+aiosqlite:///unused.db",
+        match_interval_seconds=0.05,
+        timer_poll_seconds=0.05,
+    )
+    app = create_app(settings, database=committed, background=True)
+    async with app.router.lifespan_context(app):
+        for _ in range(400):
+            async with committed.reader() as s:
+                if await s.scalar(select(Need.status).where(Need.id == n)) == "matched":
+                    break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the matching loop did not match the need within 20 s")
+    assert await _count(committed, MatchBatch) == 1
