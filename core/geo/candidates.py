@@ -88,6 +88,38 @@ class CandidateArrays:
         return [made[a:b] for a, b in zip([0, *ends][:-1], ends, strict=True)]
 
 
+class ArraySearch:
+    """The protocol's list answers, built from a backend's ``*_arrays`` methods."""
+
+    async def volunteer_arrays(
+        self, session: AsyncSession, *, points: Sequence[tuple[float, float]],
+        eligible: Sequence[uuid.UUID], k: int, max_m: float, live_after: datetime,
+    ) -> CandidateArrays:  # fmt: skip
+        raise NotImplementedError
+
+    async def depot_arrays(
+        self, session: AsyncSession, *, points: Sequence[tuple[float, float]],
+        eligible: Sequence[uuid.UUID], k: int, max_m: float,
+    ) -> CandidateArrays:  # fmt: skip
+        raise NotImplementedError
+
+    async def volunteers(
+        self, session: AsyncSession, *, points: Sequence[tuple[float, float]],
+        eligible: Sequence[uuid.UUID], k: int, max_m: float, live_after: datetime,
+    ) -> list[list[Candidate]]:  # fmt: skip
+        found = await self.volunteer_arrays(
+            session, points=points, eligible=eligible, k=k, max_m=max_m, live_after=live_after
+        )
+        return found.lists()
+
+    async def depots(
+        self, session: AsyncSession, *, points: Sequence[tuple[float, float]],
+        eligible: Sequence[uuid.UUID], k: int, max_m: float,
+    ) -> list[list[Candidate]]:  # fmt: skip
+        found = await self.depot_arrays(session, points=points, eligible=eligible, k=k, max_m=max_m)
+        return found.lists()
+
+
 def candidate_search(dialect: str) -> CandidateSearch:
     """The backend for a SQLAlchemy dialect name: "postgresql" → PostGIS, else in-process."""
     if dialect == "postgresql":

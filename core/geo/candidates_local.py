@@ -21,42 +21,15 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.geo.candidates import Candidate, CandidateArrays
+from core.geo.candidates import ArraySearch, CandidateArrays
 from core.geo.local_rows import RowCache, cache_for, micros
 from core.geo.point_index import PointIndex, k_nearest
 
 TREES_KEPT = 4  # selections whose trees stay cached per database and kind
 
 
-class LocalCandidateSearch:
+class LocalCandidateSearch(ArraySearch):
     """:class:`~core.geo.candidates.CandidateSearch` over an in-process index."""
-
-    async def volunteers(
-        self,
-        session: AsyncSession,
-        *,
-        points: Sequence[tuple[float, float]],
-        eligible: Sequence[uuid.UUID],
-        k: int,
-        max_m: float,
-        live_after: datetime,
-    ) -> list[list[Candidate]]:
-        found = await self.volunteer_arrays(
-            session, points=points, eligible=eligible, k=k, max_m=max_m, live_after=live_after
-        )
-        return found.lists()
-
-    async def depots(
-        self,
-        session: AsyncSession,
-        *,
-        points: Sequence[tuple[float, float]],
-        eligible: Sequence[uuid.UUID],
-        k: int,
-        max_m: float,
-    ) -> list[list[Candidate]]:
-        found = await self.depot_arrays(session, points=points, eligible=eligible, k=k, max_m=max_m)
-        return found.lists()
 
     async def volunteer_arrays(
         self,

@@ -29,7 +29,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.geo.candidates import Candidate, CandidateArrays
+from core.geo.candidates import ArraySearch, CandidateArrays
 
 _NO_JIT = text("SET LOCAL jit = off")  # compiling a 10,000-point plan took 0.36 s of 3.4 s
 SLACK = 2  # rows per branch beyond k, for near-ties in <-> order (nanometres apart)
@@ -70,35 +70,8 @@ ORDER BY p.i, c.d, c.id
 """
 
 
-class PostgisCandidateSearch:
+class PostgisCandidateSearch(ArraySearch):
     """:class:`~core.geo.candidates.CandidateSearch` by PostGIS (one statement a call)."""
-
-    async def volunteers(
-        self,
-        session: AsyncSession,
-        *,
-        points: Sequence[tuple[float, float]],
-        eligible: Sequence[uuid.UUID],
-        k: int,
-        max_m: float,
-        live_after: datetime,
-    ) -> list[list[Candidate]]:
-        found = await self.volunteer_arrays(
-            session, points=points, eligible=eligible, k=k, max_m=max_m, live_after=live_after
-        )
-        return found.lists()
-
-    async def depots(
-        self,
-        session: AsyncSession,
-        *,
-        points: Sequence[tuple[float, float]],
-        eligible: Sequence[uuid.UUID],
-        k: int,
-        max_m: float,
-    ) -> list[list[Candidate]]:
-        found = await self.depot_arrays(session, points=points, eligible=eligible, k=k, max_m=max_m)
-        return found.lists()
 
     async def volunteer_arrays(
         self,
