@@ -25,13 +25,20 @@ from __future__ import annotations
 import numpy as np
 
 from core.matching import _flow
+from core.matching.consolidate import consolidate
 from core.matching.problem import StockPlan, StockProblem
 
-__all__ = ["allocate_stock", "greedy_allocate"]
+__all__ = ["allocate_stock", "greedy_allocate", "optimal_flows"]
 
 
 def allocate_stock(p: StockProblem) -> StockPlan:
-    """The optimal plan (one OR-Tools min-cost flow per item); see the module docstring."""
+    """The optimal plan (:func:`optimal_flows`), then split needs moved to one depot where
+    stock allows (:func:`~core.matching.consolidate.consolidate`): fewer trips."""
+    return consolidate(p, optimal_flows(p))
+
+
+def optimal_flows(p: StockProblem) -> StockPlan:
+    """The lexicographic optimum of the module docstring: one min-cost flow per item."""
     asks = (p.demand > 0).sum(axis=1)
     usable = (p.demand[p.arc_need] > 0) & (p.supply[p.arc_depot] > 0)  # (n_arcs, n_items)
     parts = [_item(p, j, np.flatnonzero(usable[:, j]), asks) for j in range(p.demand.shape[1])]

@@ -15,6 +15,7 @@ from core.matching import (
     greedy_assign,
     served_summary,
 )
+from core.matching.stock import optimal_flows
 
 
 def random_assign(seed: int, n: int = 300, v: int = 200, k: int = 10) -> AssignProblem:
@@ -146,10 +147,28 @@ def lexicographic_lp(p: StockProblem) -> tuple[float, float]:
 def test_small_stock_cases_match_two_linear_programs(seed) -> None:
     rng = np.random.default_rng(2000 + seed)
     p = random_stock(rng, n=int(rng.integers(1, 7)), d=4, m=int(rng.integers(1, 3)), per_need=3)
-    figures = served_summary(p, allocate_stock(p))
+    flows = optimal_flows(p)
+    figures = served_summary(p, flows)
     value, travel = lexicographic_lp(p)
     assert figures["priority_served"] == pytest.approx(value, abs=1e-6)
     assert figures["travel_unit_m"] == pytest.approx(travel, abs=1e-4)
+    # Consolidating trips moves stock between depots, never changes what each need gets.
+    plan = allocate_stock(p)
+    assert served_summary(p, plan)["priority_served"] == pytest.approx(value, abs=1e-6)
+    assert _per_need_item(plan) == _per_need_item(flows)
+    assert len(set(zip(plan.need.tolist(), plan.depot.tolist(), strict=True))) <= len(
+        set(zip(flows.need.tolist(), flows.depot.tolist(), strict=True))
+    )
+    left = p.supply.copy()
+    np.subtract.at(left, (plan.depot, plan.item), plan.quantity)
+    assert (left >= 0).all()
+
+
+def _per_need_item(plan) -> dict:
+    out: dict = {}
+    for n, j, q in zip(plan.need.tolist(), plan.item.tolist(), plan.quantity.tolist(), strict=True):
+        out[(n, j)] = out.get((n, j), 0) + q
+    return out
 
 
 @pytest.mark.parametrize("seed", range(3))
