@@ -110,7 +110,7 @@ async def emit_many(session: AsyncSession, events: Sequence[EventIn]) -> list[in
         for stream in dict.fromkeys(ev.streams)
     ]
     if stream_rows:
-        await session.execute(insert(OutboxStream), stream_rows)
+        await session.execute(insert(OutboxStream.__table__), stream_rows)
     return seqs
 
 
@@ -122,7 +122,7 @@ async def _insert_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> l
     (ordered RETURNING would make SQLAlchemy insert row by row).
     """
     last = await session.scalar(select(func.max(OutboxEvent.seq))) or 0
-    await session.execute(insert(OutboxEvent), rows)
+    await session.execute(insert(OutboxEvent.__table__), rows)
     top = await session.scalar(select(func.max(OutboxEvent.seq)))
     if top != last + len(rows):
         raise RuntimeError(f"outbox numbering broke: {last} + {len(rows)} != {top}")

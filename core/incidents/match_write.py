@@ -118,12 +118,12 @@ async def write(
     )
     tasks, task_lines, events = task_rows(w, ix, out, create, ids, lines, accepted, done.batch_id)
     if tasks:
-        await session.execute(insert(Task), tasks)
+        await session.execute(insert(Task.__table__), tasks)
     if task_lines:
-        await session.execute(insert(TaskLine), task_lines)
+        await session.execute(insert(TaskLine.__table__), task_lines)
     rows, ev = assignment_rows(w, ix, out, sorted(accepted), ids, done.batch_id)
     if rows:
-        await session.execute(insert(Assignment), rows)
+        await session.execute(insert(Assignment.__table__), rows)
     events += ev + withdrawn_events(w, withdrawn)
     await task_status(session, w, ids, accepted, withdrawn, now, events)
     done.tasks, done.assigned = len(tasks), len(rows)

@@ -58,7 +58,7 @@ async def schedule_expiries(
     if not timers:
         return
     now = clock.now()
-    await session.execute(insert(Timer), [
+    await session.execute(insert(Timer.__table__), [
         {"id": uuid7(), "kind": EXPIRY_TIMER, "key": timer_key(rid), "due_at": due,
          "payload": {"reservation_id": str(rid), "hold_s": hold.total_seconds()},
          "created_at": now, "attempts": 0}

@@ -44,7 +44,7 @@ async def write_moves(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     now = clock.now()
     base = {"need_id": None, "incident_id": None, "reservation_id": None,
             "transfer_id": None, "reason": "", "at": now}  # fmt: skip
-    await session.execute(insert(Move), [{**base, **row} for row in rows])
+    await session.execute(insert(Move.__table__), [{**base, **row} for row in rows])
 
 
 async def lot_row(session: AsyncSession, lot_id: uuid.UUID) -> Any:

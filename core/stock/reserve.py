@@ -144,8 +144,8 @@ async def _write(
             timers.append((rid, now + held, held))
     if not reservations:
         return
-    await session.execute(insert(Reservation), reservations)
-    await session.execute(insert(ReservationLot), shares)
+    await session.execute(insert(Reservation.__table__), reservations)
+    await session.execute(insert(ReservationLot.__table__), shares)
     await write_moves(session, moves)
     await emit_many(session, events)
     await schedule_expiries(session, timers)
