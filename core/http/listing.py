@@ -75,6 +75,16 @@ def after_text(cursor: str | None) -> str | None:
     return key[0]
 
 
+def after_int(cursor: str | None) -> int | None:
+    """The integer sort key of a one-key cursor (e.g. a ledger row's id), or None."""
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    if len(key) != 1 or not isinstance(key[0], int) or isinstance(key[0], bool):
+        raise Invalid.field(("query", "next"), "not a cursor from this API")
+    return key[0]
+
+
 def after_uuid(cursor: str | None) -> uuid.UUID | None:
     """The id sort key of a one-key cursor, or None."""
     value = after_text(cursor)

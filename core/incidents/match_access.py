@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth.roles import Principal, Role
 from core.auth.scope import ensure_in_scope
 from core.errors import Forbidden
+from core.incidents import rules
 from core.incidents.need_models import Need
 
 READERS = frozenset({Role.admin, Role.coordinator, Role.grid_worker, Role.auditor})
-WRITERS = frozenset({Role.admin, Role.coordinator})
 
 
 def ensure_reader(principal: Principal) -> None:
@@ -30,8 +30,8 @@ def ensure_reader(principal: Principal) -> None:
 
 
 def ensure_writer(principal: Principal) -> None:
-    if principal.role not in WRITERS:
-        raise Forbidden(f"role {principal.role.value} may not change matching")
+    """403 unless the role may change matching (the incidents' writers: core.incidents.rules)."""
+    rules.ensure_writer(principal, "change matching")
 
 
 async def need_in_scope(

@@ -1,7 +1,8 @@
 """Loading a batch's stock: free, unexpired lots of the demanded items, and depot points.
 
 Real lots for a real incident; for a drill incident drill lots of no drill or of that
-drill (the rule of :mod:`core.stock.take`). Depots under the covered areas, or pinned.
+drill (:func:`core.stock.take.serving`, the rule reservations follow). Depots under the
+covered areas, or pinned.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.incidents.match_batch import Loaded, under_any
 from core.registry.depots.models import Depot
-from core.stock.ledger import today
 from core.stock.models import Lot
+from core.stock.take import serving
 
 
 async def load_supply(session: AsyncSession, w: Loaded, covered: list[str]) -> None:
@@ -26,17 +27,11 @@ async def load_supply(session: AsyncSession, w: Loaded, covered: list[str]) -> N
         select(Lot.depot_id, Lot.item_id, func.sum(free))
         .where(
             Lot.item_id.in_(items),
-            Lot.is_drill == w.is_drill,
-            free > 0,
-            or_(Lot.expires_on.is_(None), Lot.expires_on >= today()),
+            serving(is_drill=w.is_drill, incidents=[w.incident_id]),
             or_(under_any(Lot.area_path, covered), Lot.depot_id.in_(pins)),
         )
         .group_by(Lot.depot_id, Lot.item_id)
     )
-    if w.is_drill:
-        stmt = stmt.where(
-            or_(Lot.drill_incident_id.is_(None), Lot.drill_incident_id == w.incident_id)
-        )
     w.supply = {(d, i): int(q) for d, i, q in await session.execute(stmt)}
 
 

@@ -92,6 +92,12 @@ async def need_in_scope(
     return row
 
 
+async def fund_or_404(session: AsyncSession, principal: Principal, fund_id: uuid.UUID) -> None:
+    """404 unless the community fund exists inside the caller's scope (a fund in the path)."""
+    path = await session.scalar(select(CommunityFund.area_path).where(CommunityFund.id == fund_id))
+    ensure_in_scope(principal, path, what="community fund")
+
+
 async def fund_in_scope(
     session: AsyncSession, principal: Principal, fund_id: uuid.UUID, loc: Sequence[str | int]
 ) -> None:

@@ -16,9 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.scope import scope_clause
-from core.errors import Invalid
 from core.http.deps import CurrentUser, SessionDep
-from core.http.listing import Cursor, Limit, Page, after_uuid, decode_cursor, page_of
+from core.http.listing import Cursor, Limit, Page, after_int, after_uuid, page_of
 from core.registry.areas.rules import area_in_scope_or_invalid
 from core.registry.items.models import Item
 from core.stock import access as acc
@@ -215,11 +214,9 @@ async def list_moves(
         stmt = stmt.where(Move.at >= from_)
     if to is not None:
         stmt = stmt.where(Move.at < to)
-    key = decode_cursor(next)
-    if key is not None:
-        if len(key) != 1 or not isinstance(key[0], int) or isinstance(key[0], bool):
-            raise Invalid.field(("query", "next"), "not a cursor from this API")
-        stmt = stmt.where(Move.id > key[0])
+    after_id = after_int(next)
+    if after_id is not None:
+        stmt = stmt.where(Move.id > after_id)
     rows = list((await session.scalars(stmt.order_by(Move.id).limit(limit + 1))).all())
     rows, cursor = page_of(rows, limit, lambda m: [m.id])
     return Page[s.MoveRead](items=[s.MoveRead.of(m) for m in rows], next=cursor)

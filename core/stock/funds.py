@@ -87,6 +87,25 @@ async def record_income(
     )  # fmt: skip
 
 
+async def record_move(
+    *, session: AsyncSession, actor_id: uuid.UUID | None, fund_id: uuid.UUID, kind: str,
+    amount_fen: int, description: str = "", is_drill: bool = False, donor: str | None = None,
+    donor_anonymous: bool = False, at: datetime | None = None, lot_id: uuid.UUID | None = None,
+) -> int:  # fmt: skip
+    """Money in or out by ``kind``: income takes a donor and a time, never a lot; spending
+    is recorded now, with no donor. Returns the move's id."""
+    common = dict(session=session, actor_id=actor_id, fund_id=fund_id, kind=kind,
+                  amount_fen=amount_fen, description=description, is_drill=is_drill)  # fmt: skip
+    if kind in INCOME_KINDS:
+        if lot_id is not None:
+            raise Invalid.field(["lot_id"], "only a purchase is linked to a lot")
+        return await record_income(**common, donor=donor, donor_anonymous=donor_anonymous, at=at)
+    for name, value in (("donor", donor), ("at", at)):
+        if value is not None:
+            raise Invalid.field([name], "money out has no donor and is recorded now")
+    return await record_spending(**common, lot_id=lot_id)
+
+
 async def _check_lot(
     session: AsyncSession, kind: str, lot_id: uuid.UUID | None, fund_id: uuid.UUID, drill: bool
 ) -> None:

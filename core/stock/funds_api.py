@@ -13,13 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth.roles import Principal
-from core.auth.scope import ensure_in_scope
-from core.errors import Invalid
 from core.http.deps import CurrentUser, SessionDep
-from core.http.listing import Cursor, Limit, Page, decode_cursor, page_of
+from core.http.listing import Cursor, Limit, Page, after_int, page_of
 from core.registry.orgs.models import CommunityFund
 from core.stock import access as acc
 from core.stock import funds
@@ -29,34 +25,21 @@ from core.stock.models import FundMove
 router = APIRouter(tags=["stock"])
 
 
-async def _fund_in_scope(session: AsyncSession, principal: Principal, fund_id: uuid.UUID) -> None:
-    path = await session.scalar(select(CommunityFund.area_path).where(CommunityFund.id == fund_id))
-    ensure_in_scope(principal, path, what="community fund")
-
-
 @router.post("/community-funds/{fund_id}/moves", status_code=201, response_model=s.FundMoveDone)
 async def record_move(
     fund_id: uuid.UUID, body: s.FundMoveCreate, principal: CurrentUser, session: SessionDep
 ) -> s.FundMoveDone:
     """Money in (donation, grant) or out (purchase naming its lot, service); money out
     beyond the balance is 409 with ``available``. Admin and coordinators only."""
-    await _fund_in_scope(session, principal, fund_id)
+    await acc.fund_or_404(session, principal, fund_id)
     acc.ensure_writer(principal)
-    common = dict(session=session, actor_id=principal.user_id, fund_id=fund_id,
-                  kind=body.kind.value, amount_fen=body.amount_fen,
-                  description=body.description, is_drill=body.is_drill)  # fmt: skip
     with acc.in_body():
-        if body.kind.value in funds.INCOME_KINDS:
-            if body.lot_id is not None:
-                raise Invalid.field(["lot_id"], "only a purchase is linked to a lot")
-            move_id = await funds.record_income(
-                **common, donor=body.donor, donor_anonymous=body.donor_anonymous, at=body.at
-            )
-        else:
-            for name in ("donor", "at"):
-                if getattr(body, name) is not None:
-                    raise Invalid.field([name], "money out has no donor and is recorded now")
-            move_id = await funds.record_spending(**common, lot_id=body.lot_id)
+        move_id = await funds.record_move(
+            session=session, actor_id=principal.user_id, fund_id=fund_id, kind=body.kind.value,
+            amount_fen=body.amount_fen, description=body.description, is_drill=body.is_drill,
+            donor=body.donor, donor_anonymous=body.donor_anonymous, at=body.at,
+            lot_id=body.lot_id,
+        )  # fmt: skip
     move = (await session.execute(select(FundMove).where(FundMove.id == move_id))).scalar_one()
     balance = await session.scalar(
         select(CommunityFund.balance_fen).where(CommunityFund.id == fund_id)
@@ -76,17 +59,15 @@ async def list_fund_moves(
     next: Cursor = None,
 ) -> Page[s.FundMoveRead]:
     """The fund's ledger rows by id (``from`` ≤ at < ``to``); anonymous donors hidden."""
-    await _fund_in_scope(session, principal, fund_id)
+    await acc.fund_or_404(session, principal, fund_id)
     stmt = select(FundMove).where(FundMove.fund_id == fund_id, FundMove.is_drill == drill)
     if from_ is not None:
         stmt = stmt.where(FundMove.at >= from_)
     if to is not None:
         stmt = stmt.where(FundMove.at < to)
-    key = decode_cursor(next)
-    if key is not None:
-        if len(key) != 1 or not isinstance(key[0], int) or isinstance(key[0], bool):
-            raise Invalid.field(("query", "next"), "not a cursor from this API")
-        stmt = stmt.where(FundMove.id > key[0])
+    after = after_int(next)
+    if after is not None:
+        stmt = stmt.where(FundMove.id > after)
     rows = list((await session.scalars(stmt.order_by(FundMove.id).limit(limit + 1))).all())
     rows, cursor = page_of(rows, limit, lambda m: [m.id])
     return Page[s.FundMoveRead](items=[s.FundMoveRead.of(m) for m in rows], next=cursor)

@@ -24,8 +24,9 @@ from core.events.outbox import EventIn, emit_many
 from core.ids import uuid7
 from core.incidents.models import Incident, IncidentMode
 from core.registry.areas.models import AreaLevel
-from core.stock.ledger import streams, today, write_moves
+from core.stock.ledger import streams, write_moves
 from core.stock.models import Lot, MoveKind
+from core.stock.take import serving
 
 _COPIED = ("depot_id", "item_id", "area_path", "expires_on", "received_on", "source",
            "donor", "donor_anonymous", "fund_id", "condition")  # fmt: skip
@@ -46,8 +47,7 @@ async def copy_shadow_lots(*, session: AsyncSession, incident_id: uuid.UUID, are
     free = Lot.on_hand - Lot.reserved
     rows = (await session.execute(
         select(Lot.id, free.label("free"), *(getattr(Lot, c) for c in _COPIED))
-        .where(Lot.is_drill.is_(False), free > 0,
-               or_(Lot.expires_on.is_(None), Lot.expires_on >= today()),
+        .where(serving(is_drill=False, incidents=()),
                or_(Lot.area_path.startswith(area_path, autoescape=True),
                    Lot.area_path.in_(ancestor_paths(area_path))))
         .order_by(Lot.id)

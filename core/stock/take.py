@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
@@ -111,6 +111,17 @@ async def _allocate(
     return out
 
 
+def serving(*, is_drill: bool, incidents: Collection[uuid.UUID]) -> ColumnElement[bool]:
+    """Lots with free, unexpired stock that may serve needs of ``incidents``: real lots for
+    real needs; for drill needs drill lots of no drill or of that drill (shadow lots)."""
+    clause = and_(Lot.is_drill == is_drill, _FREE > 0,
+                  or_(Lot.expires_on.is_(None), Lot.expires_on >= today()))  # fmt: skip
+    if is_drill:
+        clause = and_(clause, or_(Lot.drill_incident_id.is_(None),
+                                  Lot.drill_incident_id.in_(list(incidents))))  # fmt: skip
+    return clause
+
+
 async def _candidates(
     session: AsyncSession, requests: Requests, is_drill: bool, incidents: set[uuid.UUID]
 ) -> tuple[dict[tuple[uuid.UUID, uuid.UUID], list[Any]], dict[uuid.UUID, int]]:
@@ -123,13 +134,10 @@ async def _candidates(
         return lots, {}
     stmt = (
         select(Lot.id, Lot.depot_id, Lot.item_id, Lot.drill_incident_id, _FREE.label("free"))
-        .where(tuple_(Lot.depot_id, Lot.item_id).in_(pairs), Lot.is_drill == is_drill,
-               or_(Lot.expires_on.is_(None), Lot.expires_on >= today()), _FREE > 0)
+        .where(tuple_(Lot.depot_id, Lot.item_id).in_(pairs),
+               serving(is_drill=is_drill, incidents=incidents))
         .order_by(Lot.expires_on.is_(None), Lot.expires_on, Lot.received_on, Lot.id)
     )  # fmt: skip
-    if is_drill:
-        stmt = stmt.where(or_(Lot.drill_incident_id.is_(None),
-                              Lot.drill_incident_id.in_(incidents)))  # fmt: skip
     hint: dict[uuid.UUID, int] = {}
     for row in await session.execute(stmt):
         lots[(row.depot_id, row.item_id)].append(row)
