@@ -200,18 +200,22 @@ async def measure(
     """Seconds of candidate search for every need (volunteers and depots), per method.
 
     ``ids``: the county already written (:func:`load`'s answer); else it is written here.
-    On PostgreSQL ``per_need_s`` is :data:`PER_NEED_SQL` run for the first ``sample``
-    needs, scaled to all of them."""
+    ``api_*`` is the search as the matching service configures it (on PostgreSQL: PostGIS
+    up to ``HUZHU_MATCH_POSTGIS_MAX_POINTS`` points a call, the pulled tree beyond);
+    on PostgreSQL ``postgis_*`` is PostGIS for every call, and ``per_need_s`` is
+    :data:`PER_NEED_SQL` run for the first ``sample`` needs, scaled to all of them."""
     from sqlalchemy import text
 
     from core import clock
+    from core.config import get_settings
     from core.geo.candidates import candidate_search
-    from core.geo.candidates_local import LocalCandidateSearch
 
     vol_ids, depot_ids = ids if ids is not None else await load(db, c)
     points = list(zip(c.need_lon.tolist(), c.need_lat.tolist(), strict=True))
     live_after = clock.now() - timedelta(minutes=30)
-    search = candidate_search(db.dialect)
+    search = candidate_search(
+        db.dialect, postgis_max_points=get_settings().match_postgis_max_points
+    )
     figures = {"raw_ckdtree_s": raw_ckdtree_s(c, k=k, max_m=max_m)}
     args = {"points": points, "eligible": vol_ids, "k": k, "max_m": max_m, "live_after": live_after}
     async with db.reader() as s:
@@ -222,10 +226,12 @@ async def measure(
         d_args = {"points": points, "eligible": depot_ids, "k": 10, "max_m": max_m}
         figures["depots_arrays_s"], _ = await _timed(lambda: search.depot_arrays(s, **d_args), 3)
         if db.dialect == "postgresql":
-            local = LocalCandidateSearch()
-            await local.volunteer_arrays(s, **args)
-            figures["local_on_pg_arrays_s"], _ = await _timed(
-                lambda: local.volunteer_arrays(s, **args), 3
+            postgis = candidate_search(db.dialect)
+            figures["postgis_arrays_s"], _ = await _timed(
+                lambda: postgis.volunteer_arrays(s, **args), 2
+            )
+            figures["postgis_depots_s"], _ = await _timed(
+                lambda: postgis.depot_arrays(s, **d_args), 2
             )
             stmt, rows = text(PER_NEED_SQL), 0
             t = time.perf_counter()
@@ -255,12 +261,13 @@ async def _run(url: str, label: str) -> None:
           f"{f['candidates']:.0f} candidates")  # fmt: skip
     print(f"  raw cKDTree query      {raw * 1000:8.1f} ms")
     for name in ("first_call_s", "api_arrays_s", "api_lists_s", "depots_arrays_s",
-                 "local_on_pg_arrays_s"):  # fmt: skip
+                 "postgis_arrays_s", "postgis_depots_s"):  # fmt: skip
         if name in f:
             print(f"  {name:<22} {f[name] * 1000:8.1f} ms  ({raw / f[name]:.0%} of raw rate)")
     if "per_need_s" in f:
+        x = f["per_need_s"] / f["postgis_arrays_s"]
         print(f"  one query per need     {f['per_need_s'] * 1000:8.1f} ms (from 1,000 needs)"
-              f"  batched is {f['per_need_s'] / f['api_arrays_s']:.1f}× faster")  # fmt: skip
+              f"  batched PostGIS is {x:.1f}× faster")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -7,20 +7,24 @@ available always, insured, no skills, one task each, and one lot (+ its ``receiv
 row) per depot and item held. Figures, per engine (SQLite; PostgreSQL when
 ``HUZHU_BENCH_DATABASE_URL`` names a PostGIS database it may wipe):
 
-1. candidate search through ``candidate_search(dialect).volunteer_arrays`` vs a raw
+1. candidate search through ``candidate_search(dialect, postgis_max_points=…)``'s
+   ``volunteer_arrays``, configured as the matching service does (on PostgreSQL a call
+   of more than ``HUZHU_MATCH_POSTGIS_MAX_POINTS`` points pulls the eligible positions
+   and searches a tree in process; the PostGIS-for-every-call figure follows) vs a raw
    cKDTree query on the same points (target ≥ 50 % of the raw rate);
-2. PostgreSQL: the batched search (one statement for all needs) vs
+2. PostgreSQL: the batched PostGIS search (one statement for all needs) vs
    :data:`_matching_data.PER_NEED_SQL`, one naive statement per need on the volunteer
    table, timed on 1,000 needs and scaled to 10,000 (target ≥ 5×);
 3. engine wall time: candidate search (volunteers and depots) + the solver's arrays +
    :func:`core.incidents.match_solve.solve` (``allocate_stock`` then ``assign``), the
-   best of two runs (target ≤ 1.5 s);
+   best of two runs (target ≤ 1.5 s); on PostgreSQL also with PostGIS for every call;
 4. the service's batch (``match_incident``): database load, solve and write times;
 5. optimum vs greedy on the same problems (``served_summary``): stock to needs, and
    volunteers to the tasks of the optimal stock plan (ours ≥ greedy served and
-   priority-weighted served; travel per served ≤ 0.9 × greedy's); and end to end (stock +
-   volunteers, optimal vs all-greedy) per need: a need is served when every one of its
-   tasks has a volunteer.
+   priority-weighted served; their travel is shown, not targeted: serving more needs
+   takes farther ones in); and end to end (stock + volunteers, optimal vs all-greedy —
+   the issue's greedy) per need, where a need is served when every one of its tasks
+   has a volunteer: ours ≥ greedy served, travel per served need ≤ 0.9 × greedy's.
 
     .venv/bin/python bench/matching.py
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import _engines as engines  # bench/ is on sys.path when run as a script
 import _matching_data as data
@@ -37,8 +42,9 @@ import numpy as np
 from sqlalchemy import insert, select
 
 from core import clock
+from core.config import get_settings
 from core.db import Database
-from core.geo.candidates import candidate_search
+from core.geo.candidates import ArraySearch, candidate_search
 from core.geo.routing import GreatCircleRouter
 from core.ids import uuid7
 from core.incidents import match_solve
@@ -64,6 +70,7 @@ from core.registry.areas.models import Area
 from core.registry.items.models import Item
 from core.stock.models import Lot, Move
 
+POSTGIS_MAX_POINTS = get_settings().match_postgis_max_points  # as the service searches
 COUNTY_CODE = "532922000000"  # 漾濞彝族自治县 in the demo areas
 _I = np.int64
 
@@ -125,9 +132,11 @@ async def _world(db: Database, c: data.County) -> tuple[uuid.UUID, list, list, f
     return incident, vol_ids, depot_ids, time.perf_counter() - t0
 
 
-async def _engine(db: Database, c: data.County, vol_ids: list, depot_ids: list) -> SolveInput:
+async def _engine(
+    db: Database, c: data.County, vol_ids: list, depot_ids: list, search: ArraySearch
+) -> SolveInput:
     """Candidate search (volunteers and depots) and the solver's arrays, as the service."""
-    router, search = GreatCircleRouter(), candidate_search(db.dialect)
+    router = GreatCircleRouter()
     points = list(zip(c.need_lon.tolist(), c.need_lat.tolist(), strict=True))
     stocked = [d for d, q in zip(depot_ids, c.depot_supply.sum(axis=1).tolist(), strict=True) if q]
     async with db.reader() as s:
@@ -185,15 +194,34 @@ def _per_need(inp: SolveInput, out) -> dict[str, float]:  # type: ignore[no-unty
             "travel_per_served_m": per}  # fmt: skip
 
 
-def _compare(title: str, ours: dict, greedy: dict, travel: str) -> None:
+def _compare(title: str, ours: dict, greedy: dict, travel: str, *, target: bool) -> None:
+    """Served figures against greedy's; travel against 0.9 × greedy's where ``target``
+    (the issue's greedy is per need, end to end; the stages are shown to explain it)."""
     print(f"  {title}")
     for key in ("served", "priority_served"):
         ok = ours[key] >= greedy[key]
         print(f"    {key:<20} ours {ours[key]:>12,.1f}  greedy {greedy[key]:>12,.1f}"
               f"  target ≥ greedy   {verdict(ok)}")  # fmt: skip
     ratio = ours[travel] / greedy[travel] if greedy[travel] else float("inf")
+    tail = f"target ≤ 0.90   {verdict(ratio <= 0.9)}" if target else "(one stage: no target)"
     print(f"    {travel:<20} ours {ours[travel]:>12,.1f}  greedy {greedy[travel]:>12,.1f}"
-          f"  = {ratio:.2f} × greedy, target ≤ 0.90   {verdict(ratio <= 0.9)}")  # fmt: skip
+          f"  = {ratio:.2f} × greedy, {tail}")  # fmt: skip
+
+
+async def _engine_time(
+    db: Database, c: data.County, vol_ids: list, depot_ids: list, search: ArraySearch
+) -> tuple[float, float, float, float, SolveInput, Any]:
+    """Best of two runs of candidates + arrays + solve: (wall, candidates, solve, first
+    run's wall, the solver's input, its output)."""
+    runs = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        inp = await _engine(db, c, vol_ids, depot_ids, search)
+        t1 = time.perf_counter()
+        out = solve(inp)
+        runs.append((time.perf_counter() - t0, t1 - t0, time.perf_counter() - t1))
+    wall, cand, solved = min(runs)
+    return wall, cand, solved, runs[0][0], inp, out
 
 
 async def run(url: str, label: str) -> None:
@@ -216,30 +244,27 @@ async def run(url: str, label: str) -> None:
         print(f"   (first call {f['first_call_s'] * 1000:.1f} ms,"
               f" lists {f['api_lists_s'] * 1000:.1f} ms,"
               f" depots k=10 {f['depots_arrays_s'] * 1000:.1f} ms)")  # fmt: skip
-        if "local_on_pg_arrays_s" in f:
-            x = raw / f["local_on_pg_arrays_s"]
-            print(f"   (the in-process backend on this PostgreSQL database:"
-                  f" {f['local_on_pg_arrays_s'] * 1000:.1f} ms = {x:.0%} of the raw"
-                  " rate)")  # fmt: skip
         if "per_need_s" in f:
-            x = f["per_need_s"] / ours
-            print(f"2. batched PostGIS {ours * 1000:.1f} ms vs one naive query per need"
+            postgis = f["postgis_arrays_s"]
+            print(f"   (PostGIS for every call: volunteers {postgis * 1000:.1f} ms ="
+                  f" {raw / postgis:.0%} of the raw rate, depots"
+                  f" {f['postgis_depots_s'] * 1000:.1f} ms)")  # fmt: skip
+            x = f["per_need_s"] / postgis
+            print(f"2. batched PostGIS {postgis * 1000:.1f} ms vs one naive query per need"
                   f" {f['per_need_s'] * 1000:.1f} ms (timed on 1,000 needs,"
                   f" {f['per_need_rows']:,.0f} rows, × 10) = {x:.1f}×,"
                   f" target ≥ 5×   {verdict(x >= 5)}")  # fmt: skip
         else:
             print("2. batched PostGIS vs one query per need: PostgreSQL only")
-        runs = []
-        for _ in range(2):
-            t0 = time.perf_counter()
-            inp = await _engine(db, c, vol_ids, depot_ids)
-            t1 = time.perf_counter()
-            out = solve(inp)
-            runs.append((time.perf_counter() - t0, t1 - t0, time.perf_counter() - t1))
-        wall, cand, solved = min(runs)
+        search = candidate_search(db.dialect, postgis_max_points=POSTGIS_MAX_POINTS)
+        wall, cand, solved, first, inp, out = await _engine_time(db, c, vol_ids, depot_ids, search)
         print(f"3. engine wall time {wall:.3f} s (candidates + arrays {cand:.3f} s, solve"
-              f" {solved:.3f} s; first run {runs[0][0]:.3f} s), target ≤ 1.5 s"
+              f" {solved:.3f} s; first run {first:.3f} s), target ≤ 1.5 s"
               f"   {verdict(wall <= 1.5)}")  # fmt: skip
+        if db.dialect == "postgresql":
+            pg = await _engine_time(db, c, vol_ids, depot_ids, candidate_search(db.dialect))
+            print(f"   (with PostGIS for every call: {pg[0]:.3f} s, candidates + arrays"
+                  f" {pg[1]:.3f} s)")  # fmt: skip
         t = time.perf_counter()
         s = await match_incident(database=db, incident_id=incident, executor=None, budget_s=60)
         print(f"4. match_incident ({time.perf_counter() - t:.1f} s, solver {s.solver}):"
@@ -252,7 +277,8 @@ async def run(url: str, label: str) -> None:
         plan = allocate_stock(stock)
         stock_s = time.perf_counter() - t
         _compare("stock to needs (served_summary)", served_summary(stock, plan),
-                 served_summary(stock, greedy_allocate(stock)), "travel_per_unit_m")  # fmt: skip
+                 served_summary(stock, greedy_allocate(stock)), "travel_per_unit_m",
+                 target=False)  # fmt: skip
         ap = _assign_problem(inp, plan)
         t = time.perf_counter()
         best = assign(ap)
@@ -260,9 +286,10 @@ async def run(url: str, label: str) -> None:
               f" {time.perf_counter() - t:.3f} s)")  # fmt: skip
         _compare(f"volunteers to the {ap.task_priority.size:,} tasks (served_summary)",
                  served_summary(ap, best), served_summary(ap, greedy_assign(ap)),
-                 "travel_per_served_m")  # fmt: skip
-        _compare("end to end, per need", _per_need(inp, out),
-                 _per_need(inp, solve(inp, greedy=True)), "travel_per_served_m")  # fmt: skip
+                 "travel_per_served_m", target=False)  # fmt: skip
+        _compare("end to end, per need (the issue's greedy)", _per_need(inp, out),
+                 _per_need(inp, solve(inp, greedy=True)), "travel_per_served_m",
+                 target=True)  # fmt: skip
     finally:
         await db.dispose()
 

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     match_budget_seconds: float = Field(
         1.0, ge=0, description="Time budget of one solve; past it the greedy plan is used (logged)."
     )
+    match_postgis_max_points: int = Field(
+        1000,
+        ge=0,
+        description="PostgreSQL: candidate searches of at most this many points run in PostGIS; "
+        "larger ones read the eligible positions once and search an in-process tree.",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL used in one-time links sent to people."
     )

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.geo.point_index import id_rank
 from core.registry.depots.models import Depot
 from core.registry.volunteers.models import Volunteer
 
@@ -76,10 +77,7 @@ class RowCache:
     def rank(self) -> np.ndarray:
         """Each row's place in id order (ties by id)."""
         if self._rank is None:
-            keys = [u.int for u in self.ids]  # uuid order is the order of its integer
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-            self._rank = np.empty(len(order), dtype=np.int64)
-            self._rank[order] = np.arange(len(order))
+            self._rank = id_rank(self.ids)
         return self._rank
 
     def _columns(self) -> list[Any]:

@@ -10,6 +10,8 @@ scipy is imported when the first index is built (DESIGN.md: heavy imports are la
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 
 from core.geo.distance import EARTH_RADIUS_M
@@ -22,6 +24,15 @@ def unit_xyz(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     lo, la = np.radians(lon), np.radians(lat)
     c = np.cos(la)
     return np.column_stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)])
+
+
+def id_rank(ids: list[uuid.UUID]) -> np.ndarray:
+    """Each id's place in id order: the tie-break rank :func:`k_nearest` takes."""
+    keys = [u.int for u in ids]  # uuid order is the order of its integer
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
 
 
 def chord_of_m(metres: float) -> float:

@@ -93,7 +93,10 @@ async def _batch(
             w = await load(session, incident_id, started)
             if w is None:
                 return summary
-            search = candidate_search(session.bind.dialect.name)
+            search = candidate_search(
+                session.bind.dialect.name,
+                postgis_max_points=get_settings().match_postgis_max_points,
+            )
             inp, ix = await build(session, w, search, GreatCircleRouter())
         if not ix.needs and not w.stale:
             return summary

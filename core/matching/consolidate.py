@@ -20,34 +20,55 @@ from core.matching.problem import StockPlan, StockProblem
 
 def consolidate(p: StockProblem, plan: StockPlan) -> StockPlan:
     """``plan`` with each split need served from one depot where stock allows."""
-    rows = defaultdict(list)
-    columns = (plan.need, plan.depot, plan.item, plan.quantity)
-    for need, depot, item, q in zip(*(c.tolist() for c in columns), strict=True):
-        rows[need].append((depot, item, q))
-    split = [n for n, lines in rows.items() if len({d for d, _, _ in lines}) > 1]
-    if not split:
+    n = p.need_priority.shape[0]
+    first = np.ones(plan.need.size, dtype=bool)  # rows are sorted by (need, depot, item)
+    first[1:] = (plan.need[1:] != plan.need[:-1]) | (plan.depot[1:] != plan.depot[:-1])
+    is_split = np.bincount(plan.need[first], minlength=n) > 1
+    if not is_split.any():
         return plan
     left = p.supply.astype(np.int64).copy()
     np.subtract.at(left, (plan.depot, plan.item), plan.quantity)
-    near = defaultdict(list)
-    arcs = zip(p.arc_need.tolist(), p.arc_depot.tolist(), p.arc_cost_m.tolist(), strict=True)
-    for need, depot, _ in sorted(arcs, key=lambda a: (a[0], a[2], a[1])):
+    keep = ~is_split[plan.need]
+    lines: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    moving = ~keep
+    for need, depot, item, q in zip(*(c[moving].tolist() for c in _columns(plan)), strict=True):
+        lines[need].append((depot, item, q))
+    near: dict[int, list[int]] = defaultdict(list)
+    arcs = np.flatnonzero(is_split[p.arc_need])
+    arcs = arcs[np.lexsort((p.arc_depot[arcs], p.arc_cost_m[arcs], p.arc_need[arcs]))]
+    for need, depot in zip(p.arc_need[arcs].tolist(), p.arc_depot[arcs].tolist(), strict=True):
         near[need].append(depot)
-    split.sort(key=lambda n: (-float(p.need_priority[n]), n))
+    split = sorted(lines, key=lambda m: (-float(p.need_priority[m]), m))
     for need in split:
-        lines = rows[need]
-        total: dict[int, int] = defaultdict(int)
-        for _, item, q in lines:
-            total[item] += q
-        for depot in near[need]:
-            here = {item: q for d, item, q in lines if d == depot}
-            if all(left[depot, j] + here.get(j, 0) >= q for j, q in total.items()):
-                for d, item, q in lines:
-                    left[d, item] += q
-                for item, q in total.items():
-                    left[depot, item] -= q
-                rows[need] = [(depot, item, q) for item, q in sorted(total.items())]
-                break
-    flat = [(n, d, j, q) for n in sorted(rows) for d, j, q in sorted(rows[n])]
-    need, depot, item, quantity = (np.asarray(c, dtype=np.int64) for c in zip(*flat, strict=True))
-    return StockPlan(need=need, depot=depot, item=item, quantity=quantity)
+        lines[need] = _one_depot(lines[need], near[need], left)
+    moved = [(m, d, j, q) for m in split for d, j, q in lines[m]]
+    new = np.asarray(moved, dtype=np.int64).reshape(-1, 4).T
+    need, depot, item, quantity = (
+        np.concatenate([c[keep], extra]) for c, extra in zip(_columns(plan), new, strict=True)
+    )
+    order = np.lexsort((item, depot, need))
+    return StockPlan(need=need[order], depot=depot[order], item=item[order],
+                     quantity=quantity[order])  # fmt: skip
+
+
+def _columns(plan: StockPlan) -> tuple[np.ndarray, ...]:
+    return plan.need, plan.depot, plan.item, plan.quantity
+
+
+def _one_depot(
+    lines: list[tuple[int, int, int]], near: list[int], left: np.ndarray
+) -> list[tuple[int, int, int]]:
+    """A need's (depot, item, quantity) lines, moved to the nearest depot that can hold
+    them all (``left`` updated), else unchanged."""
+    total: dict[int, int] = defaultdict(int)
+    for _, item, q in lines:
+        total[item] += q
+    for depot in near:
+        here = {item: q for d, item, q in lines if d == depot}
+        if all(left[depot, j] + here.get(j, 0) >= q for j, q in total.items()):
+            for d, item, q in lines:
+                left[d, item] += q
+            for item, q in total.items():
+                left[depot, item] -= q
+            return [(depot, item, q) for item, q in sorted(total.items())]
+    return lines

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from core import clock
-from core.geo.candidates import Candidate, candidate_search
+from core.geo.candidates import BySize, Candidate, candidate_search
 from core.geo.candidates_local import LocalCandidateSearch
+from core.geo.candidates_pulled import PulledCandidateSearch
 from core.geo.distance import EARTH_RADIUS_M, haversine_m
 from core.registry.depots.models import Depot
 from core.registry.volunteers.models import Volunteer
@@ -81,13 +82,15 @@ def _assert_same(got, want) -> None:
 
 
 async def _both(database, session, kind, **kwargs):
-    """The engine's backend and the in-process one on the same rows; they must agree."""
+    """The engine's backend, the cached in-process one and the pulled tree on the same
+    rows; they must agree."""
     engine = await getattr(candidate_search(database.dialect), kind)(session, **kwargs)
-    local = await getattr(LocalCandidateSearch(), kind)(session, **kwargs)
-    assert [[c.id for c in p] for p in engine] == [[c.id for c in p] for p in local]
-    for e, loc in zip(engine, local, strict=True):
-        for a, b in zip(e, loc, strict=True):
-            assert a.distance_m == pytest.approx(b.distance_m, abs=0.01)
+    for other in (LocalCandidateSearch(), PulledCandidateSearch()):
+        found = await getattr(other, kind)(session, **kwargs)
+        assert [[c.id for c in p] for p in engine] == [[c.id for c in p] for p in found]
+        for e, loc in zip(engine, found, strict=True):
+            for a, b in zip(e, loc, strict=True):
+                assert a.distance_m == pytest.approx(b.distance_m, abs=0.01)
     return engine
 
 
@@ -266,3 +269,24 @@ async def test_backends_agree_on_a_random_county(database, session):
         want.sort()
         assert [c.id for c in got] == [i for _, i in want[:6]]
         assert [c.distance_m for c in got] == pytest.approx([d for d, _ in want[:6]], abs=0.01)
+
+
+async def test_postgresql_hands_large_calls_to_the_pulled_tree(database, session, roster):
+    """On PostgreSQL calls of more than ``postgis_max_points`` points go to the pulled
+    tree, smaller ones to PostGIS; the answers are the same either way."""
+    _, v = roster
+    search = candidate_search("postgresql", postgis_max_points=2)
+    assert isinstance(search, BySize)
+    assert type(search._for([north(0)] * 2)).__name__ == "PostgisCandidateSearch"
+    assert type(search._for([north(0)] * 3)) is PulledCandidateSearch
+    assert type(candidate_search("postgresql")).__name__ == "PostgisCandidateSearch"
+    assert type(candidate_search("sqlite", postgis_max_points=2)) is LocalCandidateSearch
+    if database.dialect != "postgresql":
+        return
+    eligible = [x.id for n, x in v.items() if n != "H"]
+    kwargs = {"eligible": eligible, "k": 3, "max_m": 20_000, "live_after": clock.now()}
+    points = [north(0), north(500), north(-3000)]  # no exact ties or reach bounds
+    large = await search.volunteers(session, points=points, **kwargs)
+    small = [(await search.volunteers(session, points=[p], **kwargs))[0] for p in points]
+    assert [[c.id for c in p] for p in large] == [[c.id for c in p] for p in small]
+    assert all(len(p) == 3 for p in large)
