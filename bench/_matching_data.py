@@ -107,7 +107,7 @@ def county(
                   fresh, travel, d_lon, d_lat, supply)  # fmt: skip
 
 
-def raw_ckdtree_s(c: County, *, k: int, max_m: float, repeat: int = 3) -> float:
+def raw_ckdtree_s(c: County, *, k: int, max_m: float, repeat: int = 5) -> float:
     """Best-of seconds of a bare cKDTree k-nearest query of every need among volunteers."""
     from scipy.spatial import cKDTree
 
@@ -220,7 +220,7 @@ async def measure(
     args = {"points": points, "eligible": vol_ids, "k": k, "max_m": max_m, "live_after": live_after}
     async with db.reader() as s:
         figures["first_call_s"], _ = await _timed(lambda: search.volunteer_arrays(s, **args), 1)
-        figures["api_arrays_s"], found = await _timed(lambda: search.volunteer_arrays(s, **args), 3)
+        figures["api_arrays_s"], found = await _timed(lambda: search.volunteer_arrays(s, **args), 5)
         figures["api_lists_s"], _ = await _timed(lambda: search.volunteers(s, **args), 3)
         figures["candidates"] = float(len(found.point))
         d_args = {"points": points, "eligible": depot_ids, "k": 10, "max_m": max_m}

@@ -17,7 +17,7 @@ row) per depot and item held. Figures, per engine (SQLite; PostgreSQL when
    table, timed on 1,000 needs and scaled to 10,000 (target ≥ 5×);
 3. engine wall time: candidate search (volunteers and depots) + the solver's arrays +
    :func:`core.incidents.match_solve.solve` (``allocate_stock`` then ``assign``), the
-   best of two runs (target ≤ 1.5 s); on PostgreSQL also with PostGIS for every call;
+   best of three runs (target ≤ 1.5 s); on PostgreSQL also with PostGIS for every call;
 4. the service's batch (``match_incident``): database load, solve and write times;
 5. optimum vs greedy on the same problems (``served_summary``): stock to needs, and
    volunteers to the tasks of the optimal stock plan (ours ≥ greedy served and
@@ -211,10 +211,10 @@ def _compare(title: str, ours: dict, greedy: dict, travel: str, *, target: bool)
 async def _engine_time(
     db: Database, c: data.County, vol_ids: list, depot_ids: list, search: ArraySearch
 ) -> tuple[float, float, float, float, SolveInput, Any]:
-    """Best of two runs of candidates + arrays + solve: (wall, candidates, solve, first
+    """Best of three runs of candidates + arrays + solve: (wall, candidates, solve, first
     run's wall, the solver's input, its output)."""
     runs = []
-    for _ in range(2):
+    for _ in range(3):
         t0 = time.perf_counter()
         inp = await _engine(db, c, vol_ids, depot_ids, search)
         t1 = time.perf_counter()

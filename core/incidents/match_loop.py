@@ -40,6 +40,18 @@ def solver_pool() -> ProcessPoolExecutor:
     return pool
 
 
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down and end its processes now, a solve in flight included: a plain
+    ``shutdown(wait=False)`` left the spawned process running after ``huzhu serve`` had
+    stopped (seen on SIGTERM). Python 3.11 has no public handle on the processes."""
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
 async def incidents_due(database: Database) -> list[uuid.UUID]:
     """Active incidents with an open need or an open task, oldest first."""
     open_need = exists().where(
@@ -89,4 +101,4 @@ async def match_loop(database: Database, settings: Settings) -> None:
                 log.exception("matching loop")
             await asyncio.sleep(settings.match_interval_seconds)
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        stop_pool(pool)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.config import Settings
 from core.incidents.match_lock import batch_lock
-from core.incidents.match_loop import incidents_due, run_once
+from core.incidents.match_loop import incidents_due, run_once, solver_pool, stop_pool
 from core.incidents.match_models import Assignment, MatchBatch
 from core.incidents.matching import match_incident
 from core.incidents.need_models import Need
@@ -87,3 +87,14 @@ async def test_the_app_runs_the_loop(committed) -> None:
         else:
             pytest.fail("the matching loop did not match the need within 20 s")
     assert await _count(committed, MatchBatch) == 1
+
+
+def test_stopping_the_solver_pool_ends_its_process() -> None:
+    """The spawned solver process is gone once the pool is stopped (it once outlived
+    ``huzhu serve``)."""
+    pool = solver_pool()
+    assert pool.submit(int, "7").result(timeout=60) == 7
+    processes = list(pool._processes.values())
+    assert processes and all(p.is_alive() for p in processes)
+    stop_pool(pool)
+    assert not any(p.is_alive() for p in processes)
