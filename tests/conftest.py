@@ -169,14 +169,18 @@ async def bearer_for(
 
 
 async def read_events_eventually(
-    db: Database, *, at_least: int, after: int = 0, streams: list[str] | None = None
+    db: Database,
+    *,
+    at_least: int,
+    after: int = 0,
+    streams: list[str] | None = None,
+    prefixes: list[str] | None = None,
 ) -> list:
     """Events after ``after`` (on ``streams``) once ``at_least`` are handed out (waits up
     to 10 s; ``at_least=0`` reads once).
 
-    On PostgreSQL the reader's horizon is the oldest transaction running anywhere in the
-    cluster (DESIGN.md: Outbox gaps), so unrelated load may delay — never reorder — what
-    a reader sees.
+    Committed events are visible at once on both engines (no xmin horizon); the wait
+    only absorbs work that commits in the background.
     """
     import asyncio
 
@@ -185,7 +189,7 @@ async def read_events_eventually(
     deadline = asyncio.get_running_loop().time() + 10
     while True:
         async with db.reader() as s:
-            events = await read_after(s, after, streams=streams)
+            events = await read_after(s, after, streams=streams, prefixes=prefixes)
         if len(events) >= at_least or asyncio.get_running_loop().time() > deadline:
             return events
         await asyncio.sleep(0.05)

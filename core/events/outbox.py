@@ -5,9 +5,11 @@ transactions could commit in the other order than their numbers and a reader
 could pass a number that is still invisible. ``emit()`` therefore takes a
 transaction-scoped advisory lock before its first insert: transactions that
 emit commit one after another, numbers follow commit order, and no number can
-appear behind one already read. Each row also stores its transaction id, and
-:func:`read_after` returns only rows older than every running transaction
-(``pg_snapshot_xmin``), the horizon DESIGN.md asks for. SQLite has one writer.
+appear behind one already read: the visible rows are always a prefix in seq order
+(a rolled-back number leaves a permanent hole, never one to wait for). So
+:func:`read_after` needs no horizon; a ``pg_snapshot_xmin`` filter would only let any
+long transaction anywhere in the cluster delay every event. Rows still store their
+transaction id (``txid``) for diagnosis. SQLite has one writer.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import func, insert, literal_column, select, text
+from sqlalchemy import func, insert, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
@@ -150,49 +152,44 @@ def _validate(ev: EventIn) -> None:
             raise ValueError(f"stream key {stream!r} is not kind:id")
 
 
+async def newest_seq(session: AsyncSession) -> int:
+    """The highest committed sequence number (0 when the outbox is empty)."""
+    return await session.scalar(select(func.max(OutboxEvent.seq))) or 0
+
+
 async def read_after(
     session: AsyncSession,
     after_seq: int,
     *,
     limit: int = 500,
     streams: Sequence[str] | None = None,
+    prefixes: Sequence[str] | None = None,
 ) -> list[Event]:
-    """Committed events with ``seq > after_seq`` in order, optionally only on ``streams``.
+    """Committed events with ``seq > after_seq`` in order.
 
-    On PostgreSQL only rows older than the oldest running transaction are returned.
+    With ``streams`` and/or ``prefixes`` given, only events on one of ``streams`` or on a
+    stream starting with one of ``prefixes`` (``area:<path>`` for an area and below).
     """
-    stmt = select(OutboxEvent).where(OutboxEvent.seq > after_seq)
-    if session.bind.dialect.name == "postgresql":
+    e = OutboxEvent.__table__.c
+    stmt = select(e.seq, e.epoch, e.type, e.created_at, e.payload).where(e.seq > after_seq)
+    filtered = streams is not None or prefixes is not None
+    if filtered:
+        stream = OutboxStream.stream
+        matches = [stream.in_(list(streams or ()))]
+        matches += [stream.startswith(p, autoescape=True) for p in prefixes or ()]
         stmt = stmt.where(
-            OutboxEvent.txid
-            < literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            e.seq.in_(select(OutboxStream.seq).where(or_(*matches), OutboxStream.seq > after_seq))
         )
-    if streams is not None:
-        stmt = stmt.where(
-            OutboxEvent.seq.in_(
-                select(OutboxStream.seq).where(
-                    OutboxStream.stream.in_(list(streams)), OutboxStream.seq > after_seq
-                )
-            )
-        )
-    rows = list((await session.scalars(stmt.order_by(OutboxEvent.seq).limit(limit))).all())
-    keys: dict[int, list[str]] = {row.seq: [] for row in rows}
+    conn = await session.connection()  # Core rows: the relay reads thousands a second
+    rows = (await conn.execute(stmt.order_by(e.seq).limit(limit))).all()
+    keys: dict[int, list[str]] = {row[0]: [] for row in rows}
     if rows:
-        found = await session.execute(
-            select(OutboxStream.seq, OutboxStream.stream)
-            .where(OutboxStream.seq.in_(list(keys)))
-            .order_by(OutboxStream.seq, OutboxStream.stream)
-        )
-        for seq, stream in found:
-            keys[seq].append(stream)
+        s = OutboxStream.__table__.c
+        on = s.seq.in_(list(keys)) if filtered else s.seq.between(rows[0][0], rows[-1][0])
+        found = await conn.execute(select(s.seq, s.stream).where(on).order_by(s.seq, s.stream))
+        for seq, name in found:
+            keys[seq].append(name)
     return [
-        Event(
-            seq=row.seq,
-            epoch=row.epoch,
-            type=row.type,
-            at=row.created_at,
-            data=row.payload,
-            streams=tuple(keys[row.seq]),
-        )
-        for row in rows
+        Event(seq=seq, epoch=epoch, type=type_, at=at, data=data, streams=tuple(keys[seq]))
+        for seq, epoch, type_, at, data in rows
     ]

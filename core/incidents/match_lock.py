@@ -1,11 +1,11 @@
 """One matching batch per incident at a time (DESIGN.md Decisions: Processes).
 
 PostgreSQL: ``pg_try_advisory_lock`` on a dedicated autocommit connection held for the
-batch (so no transaction stays open while the solver runs and the outbox horizon is not
-held back), released with ``pg_advisory_unlock``. The key is the first 8 bytes of
-BLAKE2b("huzhu-match:" + incident id), apart from the keys other services derive from
-the raw incident id. SQLite: one worker (checked at start-up), so an ``asyncio.Lock`` per
-database and incident does.
+batch (so no transaction stays open while the solver runs), released with
+``pg_advisory_unlock``. The key is the first 8 bytes of BLAKE2b("huzhu-match:" +
+incident id), apart from the keys other services derive from the raw incident id.
+SQLite: one worker (checked at start-up), so an ``asyncio.Lock`` per database and
+incident does.
 """
 
 from __future__ import annotations
