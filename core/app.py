@@ -21,7 +21,9 @@ from core.db import Database
 from core.events.timers import fire_due
 from core.http import errors
 from core.http.middleware import AccessLog, BodySizeLimit
+from core.incidents import dispatch_timers  # noqa: F401  (registers dispatch.offer_expiry)
 from core.incidents.api import router as incidents_router
+from core.incidents.dispatch_api import router as dispatch_router
 from core.incidents.hooks import on_activation
 from core.incidents.match_api import router as match_router
 from core.incidents.match_loop import match_loop
@@ -49,6 +51,8 @@ from plans import hooks as plan_hooks
 from plans.api import router as plans_router
 from plans.chain_api import router as chain_router
 from plans.readiness_api import router as readiness_router
+from realtime.ws_app import routers as ws_routers
+from realtime.ws_app import start_realtime
 
 log = logging.getLogger("huzhu.app")
 API_PREFIX = "/api/v1"
@@ -90,12 +94,16 @@ def create_app(
             lock.acquire()
         app.state.database = db
         tasks = []
+        live = None
         if background:
             tasks = [asyncio.create_task(_timer_loop(db, settings)),
                      asyncio.create_task(match_loop(db, settings))]  # fmt: skip
+            live = await start_realtime(app, db, settings)
         try:
             yield
         finally:
+            if live is not None:
+                await live.stop()
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -134,6 +142,7 @@ def create_app(
         incidents_router,
         needs_router,
         match_router,
+        dispatch_router,
         plans_router,
         readiness_router,
         chain_router,
@@ -146,6 +155,8 @@ def create_app(
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(disclosure_pages)  # public HTML under /disclosure (信息公开)
+    for router in ws_routers:
+        app.include_router(router)  # /ws/volunteer, /ws/coordinator
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:

@@ -26,6 +26,7 @@ from core.config import get_settings
 from core.db import Database
 from core.errors import DomainError
 from core.sync import run
+from realtime.cli_volunteer import volunteer as volunteer_client
 
 app = typer.Typer(help="Huzhu 互助 — community charity emergency response.", no_args_is_help=True)
 db_app = typer.Typer(help="Database: migrations, backup, restore.", no_args_is_help=True)
@@ -42,6 +43,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(households_app, name="households")
 app.add_typer(volunteers_app, name="volunteers")
 app.add_typer(stock_app, name="stock")
+app.command("volunteer")(volunteer_client)  # the volunteer's terminal client
 
 console = Console()
 err = Console(stderr=True)
@@ -84,6 +86,7 @@ def serve() -> None:
         workers=settings.workers,
         log_config=None,
         access_log=False,
+        ws_per_message_deflate=settings.ws_deflate,
     )
 
 

@@ -51,6 +51,32 @@ class Settings(BaseSettings):
         description="PostgreSQL: candidate searches of at most this many points run in PostGIS; "
         "larger ones read the eligible positions once and search an in-process tree.",
     )
+    stream_maxlen: int = Field(
+        100_000, ge=100, description="Redis: events stream trimmed to about this many batches."
+    )
+    offer_seconds: int = Field(
+        90,
+        ge=1,
+        description="How long a volunteer has to accept an offer (a live drill divides "
+        "it by its speed-up).",
+    )
+    position_min_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="A volunteer's position pings closer together than this are not stored.",
+    )
+    resume_max_events: int = Field(
+        2000, ge=1, description="A socket that missed more events than this reloads its state."
+    )
+    ws_heartbeat_seconds: float = Field(
+        20.0, gt=0, description="A socket silent this long gets a heartbeat from the server."
+    )
+    ws_idle_seconds: float = Field(
+        60.0, gt=0, description="A socket whose client sent nothing this long is closed."
+    )
+    ws_deflate: bool = Field(
+        False, description="permessage-deflate on WebSockets (off: it halved throughput)."
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL used in one-time links sent to people."
     )

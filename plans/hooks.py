@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.incidents.dispatch_contact import on_visit_report
 from core.incidents.hooks import on_activation
 from plans import (
     escalate,  # noqa: F401  (registers the "chain.escalate" timer handler)
@@ -9,6 +10,7 @@ from plans import (
 )
 from plans.activation import activation_hook
 from plans.chain import open_chain
+from plans.visit_reports import report_visit
 
 
 def register() -> None:
@@ -16,3 +18,4 @@ def register() -> None:
     them). Registration is idempotent."""
     on_activation(activation_hook)
     on_activation(open_chain)
+    on_visit_report(report_visit)  # a volunteer's visit reports go to the chain

@@ -19,6 +19,7 @@ from core.auth.roles import AREA_BOUND, INVITABLE_BY_COORDINATOR, Principal, Rol
 from core.auth.scope import ensure_in_scope, in_scope, scope_clause
 from core.auth.tokens import CODE_PREFIX, digest, new_secret
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from core.events.outbox import EventIn, emit_many
 from core.registry.areas.models import Area, Grid
 
 _USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
@@ -173,10 +174,23 @@ async def login(
 
 
 async def revoke_token(*, session: AsyncSession, token_id: uuid.UUID) -> None:
-    await session.execute(
+    revoked = await session.scalars(
         update(Token)
         .where(Token.id == token_id, Token.revoked_at.is_(None))
         .values(revoked_at=clock.now())
+        .returning(Token.id)
+    )
+    await _emit_revoked(session, list(revoked))
+
+
+async def _emit_revoked(session: AsyncSession, token_ids: Sequence[uuid.UUID]) -> None:
+    """``token.revoked`` on ``token:<id>``: sockets opened with that token close."""
+    await emit_many(
+        session,
+        [
+            EventIn("token.revoked", {"token_id": str(tid)}, streams=(f"token:{tid}",))
+            for tid in token_ids
+        ],
     )
 
 
@@ -191,14 +205,18 @@ async def revoke_user_as(*, session: AsyncSession, principal: Principal, user_id
 async def revoke_user(*, session: AsyncSession, user_id: uuid.UUID, disable: bool = False) -> int:
     """Revoke every live token of a user (and optionally disable the user); returns count."""
     now = clock.now()
-    result = await session.execute(
-        update(Token)
-        .where(Token.user_id == user_id, Token.revoked_at.is_(None))
-        .values(revoked_at=now)
+    revoked = list(
+        await session.scalars(
+            update(Token)
+            .where(Token.user_id == user_id, Token.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .returning(Token.id)
+        )
     )
     if disable:
         await session.execute(update(User).where(User.id == user_id).values(disabled_at=now))
-    return result.rowcount
+    await _emit_revoked(session, revoked)
+    return len(revoked)
 
 
 async def get_user(*, session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:

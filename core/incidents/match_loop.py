@@ -21,6 +21,7 @@ from sqlalchemy import exists, or_, select
 
 from core.config import Settings
 from core.db import Database
+from core.incidents.dispatch_loop import after_batches
 from core.incidents.match_models import Task
 from core.incidents.models import Incident, IncidentStatus
 from core.incidents.need_models import Need, NeedStatus
@@ -87,6 +88,7 @@ async def run_once(
             continue
         if not summary.skipped:
             solved.append(incident_id)
+    await after_batches(database, solved)  # offers and escalations (core/incidents/dispatch_loop)
     return solved
 
 

@@ -76,6 +76,9 @@ class Need(PointMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime(), nullable=True, doc="When dispatch found nobody left to ask (once)."
+    )
 
     __table_args__ = (
         *point_checks(),

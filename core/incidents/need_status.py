@@ -32,6 +32,7 @@ from core import clock
 from core.auth.roles import SYSTEM, Principal
 from core.errors import Conflict, NotFound
 from core.events.outbox import EventIn, emit_many
+from core.incidents.dispatch_close import close_for_needs
 from core.incidents.models import Incident
 from core.incidents.need_access import ensure_may_change
 from core.incidents.need_models import Need, NeedStatus
@@ -113,6 +114,8 @@ async def transition_needs(
             session.expire(loaded)
     events = [_event(found[nid], to, reason) for nid in ids]
     await emit_many(session, events)
+    if to in FINAL:  # a closed need takes its volunteers off it
+        await close_for_needs(session, ids, to.value, now)
     return ids
 
 

@@ -32,6 +32,7 @@ NOT_SCOPED = {
     ("POST", "/api/v1/volunteers/import"): "scope checked on every row's area_code",
     ("GET", "/api/v1/volunteers/me"): "the caller's own volunteer profile",
     ("PATCH", "/api/v1/volunteers/me"): "the caller's own volunteer profile",
+    ("POST", "/api/v1/volunteers/me/position"): "the caller's own volunteer row (dispatch)",
     ("POST", "/api/v1/households"): "scope checked on the body's community and point",
     ("POST", "/api/v1/households/import"): "scope checked on every row's community",
     ("POST", "/api/v1/incidents"): "scope checked on every community the area touches",
