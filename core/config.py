@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     bench_database_url: str | None = Field(
         None, description="Benchmarks only: PostgreSQL+PostGIS database `make bench` may wipe."
     )
+    bench_redis_url: str | None = Field(
+        None, description="Benchmarks only: Redis database `bench/dispatch.py` may flush."
+    )
     require_services: bool = Field(
         False, description="Tests only: fail instead of skipping when a service is missing."
     )
