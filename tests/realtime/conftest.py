@@ -9,10 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -23,57 +19,9 @@ from redis.asyncio import Redis
 from realtime.broker_memory import MemoryBroker
 from realtime.broker_redis import RedisBroker
 from tests.conftest import service_url
+from tests.realtime.servers import RedisServer
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    """A ``redis-server`` keeping nothing on disk; ``restart()`` loses every stream."""
-
-    def __init__(self, work_dir: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
-        self.binary = binary
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.work_dir = work_dir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.work_dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        for _ in range(300):
-            if self._up():
-                return
-            assert self.process.poll() is None, "redis-server exited"
-            time.sleep(0.02)  # waiting for start-up, not a timing
-        raise AssertionError(f"redis-server on port {self.port} did not start")
-
-    def _up(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        """kill -9: the data is gone."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
+PrivateRedis = RedisServer  # the brokers' tests name it so
 
 
 @pytest.fixture
