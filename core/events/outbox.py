@@ -14,8 +14,9 @@ transaction id (``txid``) for diagnosis. SQLite has one writer.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ OUTBOX_LOCK_KEY = 0x68757A68755F6F62  # "huzhu_ob"
 _TYPE_RE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
 _STREAM_RE = re.compile(r"^[a-z][a-z_]*:[A-Za-z0-9_./:-]+$")
 _TX_MARK = "huzhu_outbox_tx"
+_DEFERRED = "huzhu_outbox_deferred"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,17 +77,43 @@ async def current_epoch(session: AsyncSession) -> str:
 async def emit(
     session: AsyncSession, *, type: str, data: dict[str, Any], streams: Sequence[str] = ()
 ) -> int:
-    """Write one event inside the caller's transaction; returns its sequence number."""
-    (seq,) = await emit_many(session, [EventIn(type=type, data=data, streams=streams)])
+    """Write one event inside the caller's transaction; returns its sequence number (at
+    once, even inside :func:`deferred`)."""
+    ev = EventIn(type=type, data=data, streams=streams)
+    _validate(ev)
+    (seq,) = await _write(session, [ev])
     return seq
 
 
 async def emit_many(session: AsyncSession, events: Sequence[EventIn]) -> list[int]:
-    """Write many events in one statement (batch services); returns their numbers in order."""
-    if not events:
-        return []
+    """Write many events in one statement (batch services); returns their numbers in order
+    (none inside :func:`deferred`, where they are only queued)."""
     for ev in events:
         _validate(ev)
+    queue = session.info.get(_DEFERRED)
+    if queue is not None:
+        queue.extend(events)
+        return []
+    return await _write(session, events)
+
+
+@contextlib.asynccontextmanager
+async def deferred(session: AsyncSession) -> AsyncIterator[None]:
+    """Within the block :func:`emit_many` only queues; the queue is written, in order, when
+    the block ends without error. The outbox lock serialises every emitting transaction
+    until it commits, so a long write (a matching batch) takes it only at its end."""
+    queue: list[EventIn] = []
+    session.info[_DEFERRED] = queue
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+    await _write(session, queue)
+
+
+async def _write(session: AsyncSession, events: Sequence[EventIn]) -> list[int]:
+    if not events:
+        return []
     epoch = await _prepare_transaction(session)
     is_pg = session.bind.dialect.name == "postgresql"
     created = clock.now()

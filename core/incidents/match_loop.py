@@ -51,6 +51,9 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
         process.terminate()
     for process in processes:
         process.join(timeout=5)
+        if process.is_alive():  # still starting up, or deaf to SIGTERM: SIGKILL
+            process.kill()
+            process.join(timeout=5)
 
 
 async def incidents_due(database: Database) -> list[uuid.UUID]:

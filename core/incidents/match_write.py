@@ -27,7 +27,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.events.outbox import emit_many
+from core.events.outbox import deferred, emit_many
 from core.ids import uuid7
 from core.incidents.match_batch import Loaded
 from core.incidents.match_build import Index
@@ -62,7 +62,16 @@ async def write(
     session: AsyncSession, w: Loaded, ix: Index, out: SolveOutput, figures: dict[str, Any]
 ) -> Written:
     """Write the batch (see the module docstring); ``figures``: solver, started_at,
-    load_ms, solve_ms and ``write_from`` (a ``perf_counter`` reading)."""
+    load_ms, solve_ms and ``write_from`` (a ``perf_counter`` reading). Its events are
+    written last (:func:`core.events.outbox.deferred`): every other emitter, a
+    volunteer's accept included, waits for the outbox lock only that long."""
+    async with deferred(session):
+        return await _write_batch(session, w, ix, out, figures)
+
+
+async def _write_batch(
+    session: AsyncSession, w: Loaded, ix: Index, out: SolveOutput, figures: dict[str, Any]
+) -> Written:
     await refresh_priorities(session=session, incident_id=w.incident_id, now=w.now)
     status = dict(await locked(session, Need.id, ix.needs, Need.id, Need.status))
     open_now = {n for n, s in status.items() if s == NeedStatus.open.value}

@@ -12,7 +12,15 @@ from core import clock
 from core.db import Database
 from core.events import timers
 from core.events.models import Timer
-from core.events.outbox import EventIn, current_epoch, emit, emit_many, newest_seq
+from core.events.outbox import (
+    EventIn,
+    current_epoch,
+    deferred,
+    emit,
+    emit_many,
+    newest_seq,
+    read_after,
+)
 from tests.conftest import read_events_eventually
 
 
@@ -114,6 +122,32 @@ async def test_prefix_filter(committed: Database) -> None:
     assert await _seen(committed, streams=[], prefixes=[]) == []
     async with committed.reader() as s:
         assert await newest_seq(s) == both[-1].seq
+
+
+async def test_deferred_events_are_written_last_in_order(session) -> None:
+    """Inside ``deferred`` emit_many only queues (no row, no number); the queue is written
+    in call order when the block ends; a single emit() is written at once."""
+    start = await newest_seq(session)
+    async with deferred(session):
+        assert await emit_many(session, [EventIn("need.created", {"n": 1})]) == []
+        assert await read_after(session, start) == []
+        first = await emit(session, type="need.matched", data={"n": 2})
+        await emit_many(session, [EventIn("need.created", {"n": 3}), EventIn("task.created", {})])
+    got = await read_after(session, start)
+    assert [(e.type, e.data.get("n")) for e in got] == [
+        ("need.matched", 2),
+        ("need.created", 1),
+        ("need.created", 3),
+        ("task.created", None),
+    ]
+    assert got[0].seq == first
+    with pytest.raises(ValueError):
+        async with deferred(session):
+            await emit_many(session, [EventIn("need.created", {"n": 4})])
+            raise ValueError("the write failed")
+    assert len(await read_after(session, start)) == 4  # a failed block writes nothing queued
+    with pytest.raises(ValueError):
+        await emit_many(session, [EventIn("Bad Type", {})])  # still checked at the call
 
 
 async def test_bad_event_names_are_refused(session) -> None:
