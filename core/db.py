@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -52,6 +52,16 @@ class Base(DeclarativeBase):
     """Declarative base for every ORM model."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+T = TypeVar("T")
+IN_CHUNK = 5000
+"""Ids per ``IN (…)`` list: SQLite and asyncpg cap the bind parameters of a statement."""
+
+
+def chunks(values: Sequence[T], size: int = IN_CHUNK) -> list[Sequence[T]]:
+    """``values`` in slices of at most ``size``, one ``IN`` list each, in order."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 BigIntPK = BigInteger().with_variant(Integer, "sqlite")

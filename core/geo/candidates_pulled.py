@@ -24,12 +24,11 @@ from sqlalchemy import Uuid, and_, any_, bindparam, case, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import chunks
 from core.geo.candidates import ArraySearch, CandidateArrays
 from core.geo.point_index import PointIndex, id_rank, k_nearest
 from core.registry.depots.models import Depot
 from core.registry.volunteers.models import Volunteer
-
-CHUNK = 5000  # ids per IN list (SQLite and asyncpg cap bind parameters)
 
 
 class PulledCandidateSearch(ArraySearch):
@@ -76,9 +75,8 @@ async def _rows(session: AsyncSession, columns: list[Any], eligible: Sequence[uu
     if conn.dialect.name == "postgresql":  # one array parameter: 3× faster than IN
         wanted = bindparam("eligible", ids, type_=postgresql.ARRAY(Uuid()))
         return list((await conn.execute(select(*columns).where(columns[0] == any_(wanted)))).all())
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        rows += (await conn.execute(select(*columns).where(columns[0].in_(chunk)))).all()
+    for part in chunks(ids):
+        rows += (await conn.execute(select(*columns).where(columns[0].in_(part)))).all()
     return rows
 
 

@@ -31,9 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.auth.roles import SYSTEM, Principal, actor
+from core.db import chunks
 from core.errors import Conflict, Invalid
 from core.events.outbox import emit_many
-from core.incidents.dispatch_close import cancel_offer_timers, chunks, set_tasks
+from core.incidents.dispatch_close import cancel_offer_timers, set_tasks
 from core.incidents.dispatch_core import advance_needs, loaded, move, put_back
 from core.incidents.dispatch_rules import PUT_BACK, REPORTS, allowed_from, check, event
 from core.incidents.match_models import AssignmentStatus, Task, TaskLine

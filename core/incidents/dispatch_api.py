@@ -20,6 +20,7 @@ from core.incidents import dispatch
 from core.incidents.dispatch_contact import assignment_contact, report_visit
 from core.incidents.match_models import Assignment
 from core.incidents.match_schemas import AssignmentRead
+from core.incidents.schemas import Lat, Lon
 from core.registry.volunteers.position import record_position
 
 router = APIRouter(tags=["dispatch"])
@@ -44,8 +45,8 @@ class StatusBody(BaseModel):
 class PositionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lon: Lon
+    lat: Lat
     accuracy_m: float | None = Field(None, ge=0)
 
 

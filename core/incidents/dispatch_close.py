@@ -12,22 +12,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import chunks
 from core.events.models import Timer
 from core.events.outbox import emit_many
 from core.incidents.dispatch_rules import event
 from core.incidents.match_models import LIVE_STATUSES, Assignment, AssignmentStatus, Task
 
 _NO_SYNC = {"synchronize_session": False}
-_CHUNK = 5000
-
-
-def chunks(ids: Sequence[Any]) -> list[Sequence[Any]]:
-    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
 
 
 def offer_key(assignment_id: uuid.UUID) -> str:

@@ -13,7 +13,6 @@ it): ``plans`` registers its function with :func:`on_visit_report` and
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -21,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.personal import may_read_personal
 from core.auth.roles import Principal, Role, actor
-from core.auth.service import log_personal_read
 from core.errors import Conflict, Forbidden
 from core.incidents.dispatch_core import loaded
 from core.incidents.dispatch_rules import ACTIVE
 from core.incidents.need_models import Need, NeedKind
-from core.registry.households.models import Household, Person, PersonTag
+from core.registry.households.models import Household
+from core.registry.households.views import present_households
 
 
 class VisitReporter(Protocol):
@@ -68,40 +67,21 @@ async def _active_own(session: AsyncSession, principal: Principal, aid: uuid.UUI
 async def assignment_contact(
     *, session: AsyncSession, principal: Principal, assignment_id: uuid.UUID
 ) -> dict[str, Any]:
-    """The need's household (address, phone, point) and its members (name, phone, birth
-    year, sex, tags, languages, contact or not), and which person the need is about."""
+    """The need's household as the household API shows it, members included
+    (:func:`~core.registry.households.views.present_households`, which logs the read), and
+    which person the need is about."""
     row = await _active_own(session, principal, assignment_id)
     out: dict[str, Any] = {"assignment_id": row.id, "need_id": row.need_id, "household": None}
     person_id = await session.scalar(select(Need.person_id).where(Need.id == row.need_id))
     out["person_id"] = person_id
     if row.household_id is None:
         return out
-    h = await session.get_one(Household, row.household_id)
-    people = list(await session.scalars(
-        select(Person).where(Person.household_id == h.id).order_by(Person.created_at, Person.id)
-    ))  # fmt: skip
-    tags: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for pid, tag in await session.execute(
-        select(PersonTag.person_id, PersonTag.tag)
-        .where(PersonTag.person_id.in_([p.id for p in people])).order_by(PersonTag.tag)
-    ):  # fmt: skip
-        tags[pid].append(tag)
-    out["household"] = {
-        "id": h.id, "address": h.address, "phone": h.phone, "lon": h.lon, "lat": h.lat,
-        "contact_person_id": h.contact_person_id,
-        "members": [
-            {"id": p.id, "name": p.name, "phone": p.phone, "birth_year": p.birth_year,
-             "sex": p.sex, "tags": tags.get(p.id, []), "languages": p.languages,
-             "is_contact": p.id == h.contact_person_id}
-            for p in people
-        ],
-    }  # fmt: skip
-    purpose = f"assignment {row.id} contact"
-    await log_personal_read(session=session, principal=principal, subject_kind="household",
-                            subject_ids=[h.id], purpose=purpose)  # fmt: skip
-    if people:
-        await log_personal_read(session=session, principal=principal, subject_kind="person",
-                                subject_ids=[p.id for p in people], purpose=purpose)  # fmt: skip
+    household = await session.get_one(Household, row.household_id)
+    (detail,) = await present_households(
+        session=session, principal=principal, households=[household],
+        purpose=f"assignment {row.id} contact", with_members=True, granted=True,
+    )  # fmt: skip
+    out["household"] = detail.model_dump()
     return out
 
 

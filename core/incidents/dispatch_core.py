@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.roles import SYSTEM, Principal, Role
 from core.auth.scope import in_scope
+from core.db import chunks
 from core.errors import Conflict, Forbidden, NotFound
-from core.incidents.dispatch_close import cancel_offer_timers, chunks, set_tasks
+from core.incidents.dispatch_close import cancel_offer_timers, set_tasks
 from core.incidents.dispatch_rules import PUT_BACK
 from core.incidents.match_models import Assignment, AssignmentStatus, Task
 from core.incidents.models import Incident, IncidentStatus

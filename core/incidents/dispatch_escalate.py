@@ -18,8 +18,8 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.db import chunks
 from core.events.outbox import EventIn, emit_many
-from core.incidents.dispatch_close import chunks
 from core.incidents.match_models import LIVE_STATUSES, Assignment
 from core.incidents.need_models import Need, NeedStatus
 from core.incidents.need_status import need_streams

@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.config import get_settings
+from core.db import chunks
 from core.events.models import Timer
 from core.events.outbox import EventIn, emit_many
 from core.ids import uuid7
-from core.incidents.dispatch_close import chunks, offer_key
+from core.incidents.dispatch_close import offer_key
 from core.incidents.dispatch_core import load, move
 from core.incidents.dispatch_rules import event
 from core.incidents.match_models import Assignment, AssignmentStatus, TaskLine

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.db import chunks
 from core.events.outbox import EventIn
 from core.incidents.match_batch import LIVE_NEEDS, Loaded
 from core.incidents.match_build import Index
@@ -23,11 +24,6 @@ from core.incidents.need_models import NeedStatus
 from core.registry.volunteers.models import Volunteer
 
 PENDING = ("proposed", "offered")
-_CHUNK = 5000
-
-
-def chunks(ids: list[Any]) -> list[list[Any]]:
-    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
 
 
 async def locked(session: AsyncSession, col: Any, ids: list[Any], *cols: Any) -> list[Any]:

@@ -34,10 +34,14 @@ async def present_households(
     households: Sequence[Household],
     purpose: str,
     with_members: bool = False,
+    granted: bool = False,
 ) -> list[HouseholdDetail]:
-    """Households as :class:`HouseholdDetail` (``members`` filled if ``with_members``)."""
+    """Households as :class:`HouseholdDetail` (``members`` filled if ``with_members``).
+
+    ``granted``: the caller has already established the principal's right to these
+    households' personal data (a volunteer on an active assignment); all are shown."""
     counts = await _member_counts(session, [h.id for h in households])
-    allowed = [h for h in households if personal(principal, h)]
+    allowed = [h for h in households if granted or personal(principal, h)]
     allowed_ids = {h.id for h in allowed}
     members: dict[uuid.UUID, list[PersonRead]] = {}
     if with_members and allowed:
