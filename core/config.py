@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     match_budget_seconds: float = Field(
         1.0, ge=0, description="Time budget of one solve; past it the greedy plan is used (logged)."
     )
+    match_solver_processes: int = Field(
+        2,
+        ge=1,
+        description="Solver processes per app worker; a large batch solves its items' stock "
+        "flows side by side in them.",
+    )
     match_postgis_max_points: int = Field(
         1000,
         ge=0,

@@ -5,8 +5,9 @@ Every ``HUZHU_MATCH_INTERVAL_SECONDS`` it solves one batch
 need or an open task — new needs, declines, expiries and volunteers coming on duty all
 show up there. One batch per incident runs at a time across workers (the batch lock of
 :mod:`core.incidents.match_lock`: another worker's running batch makes this one skip).
-The solver runs in a process pool (:func:`solver_pool`) so a one-second solve never
-stalls the event loop; a failed batch is logged and the loop goes on.
+The solver runs in a process pool (:func:`solver_pool`, ``HUZHU_MATCH_SOLVER_PROCESSES``)
+so a one-second solve never stalls the event loop; a failed batch is logged and the loop
+goes on.
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ def _warm() -> None:
     import core.incidents.match_solve  # noqa: F401
 
 
-def solver_pool() -> ProcessPoolExecutor:
-    """One solver process per app worker (spawned: no fork of a running event loop)."""
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    pool.submit(_warm)
+def solver_pool(processes: int = 1) -> ProcessPoolExecutor:
+    """The app worker's solver processes (spawned: no fork of a running event loop)."""
+    pool = ProcessPoolExecutor(
+        max_workers=processes, mp_context=multiprocessing.get_context("spawn")
+    )
+    for _ in range(processes):
+        pool.submit(_warm)
     return pool
 
 
@@ -97,7 +101,7 @@ async def run_once(
 
 async def match_loop(database: Database, settings: Settings) -> None:
     """Run :func:`run_once` every ``match_interval_seconds`` until cancelled."""
-    pool = solver_pool()
+    pool = solver_pool(settings.match_solver_processes)
     try:
         while True:
             try:

@@ -23,6 +23,7 @@ import numpy as np
 
 from core.geo.distance import haversine_m_array
 from core.matching.assign import assign, greedy_assign
+from core.matching.consolidate import consolidate
 from core.matching.problem import AssignProblem, StockPlan, StockProblem
 from core.matching.stock import allocate_stock, greedy_allocate
 
@@ -112,10 +113,18 @@ def _arcs(inp: SolveInput, task_need: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return arc_task, nv_vol[first + offset].astype(_I)
 
 
-def solve(inp: SolveInput, greedy: bool = False) -> SolveOutput:
-    """Allocate stock (optimal, or greedy), then assign volunteers to the tasks."""
+def solve(inp: SolveInput, greedy: bool = False, flows: StockPlan | None = None) -> SolveOutput:
+    """Allocate stock (optimal, or greedy), then assign volunteers to the tasks.
+
+    ``flows``: the optimal per-item flows already solved (:mod:`.match_parallel`), so only
+    their consolidation is left of the stock step."""
     if inp.stock.arc_need.size:
-        plan = (greedy_allocate if greedy else allocate_stock)(inp.stock)
+        if greedy:
+            plan = greedy_allocate(inp.stock)
+        elif flows is not None:
+            plan = consolidate(inp.stock, flows)
+        else:
+            plan = allocate_stock(inp.stock)
     else:
         empty = np.zeros(0, dtype=_I)
         plan = StockPlan(need=empty, depot=empty, item=empty, quantity=empty)

@@ -6,8 +6,9 @@ running makes it answer ``skipped``), loads the batch in one read transaction
 solves it off the event loop and writes it in one write transaction (:mod:`.match_write`).
 
 The solve (:func:`core.incidents.match_solve.solve`: ``allocate_stock`` then ``assign``,
-arrays only, so it pickles) runs in ``executor`` (the app's process pool; None: the
-loop's default thread pool) under ``budget_s`` seconds (default
+arrays only, so it pickles) runs in ``executor`` (the app's process pool, a large batch's
+stock items side by side in its processes — :mod:`.match_parallel`; None: the loop's
+default thread pool) under ``budget_s`` seconds (default
 ``HUZHU_MATCH_BUDGET_SECONDS``). Past the budget the greedy plan is computed in a
 thread instead, a warning is logged and the batch's ``solver`` is ``greedy``.
 
@@ -23,7 +24,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,7 @@ from core.geo.routing import GreatCircleRouter
 from core.incidents.match_build import build
 from core.incidents.match_load import load
 from core.incidents.match_lock import batch_lock
+from core.incidents.match_parallel import solve_in
 from core.incidents.match_schemas import MatchBatchSummary
 from core.incidents.match_solve import SolveInput, SolveOutput, solve
 from core.incidents.match_write import write
@@ -133,10 +135,11 @@ async def _solve(
     inp: SolveInput, executor: Executor | None, budget_s: float | None, incident_id: uuid.UUID
 ) -> SolveOutput:
     """The optimal solve in ``executor`` within the budget, else greedy in a thread."""
-    budget = get_settings().match_budget_seconds if budget_s is None else budget_s
-    future = asyncio.get_running_loop().run_in_executor(executor, solve, inp)
+    settings = get_settings()
+    budget = settings.match_budget_seconds if budget_s is None else budget_s
+    processes = settings.match_solver_processes if isinstance(executor, ProcessPoolExecutor) else 1
     try:
-        return await asyncio.wait_for(future, timeout=budget)
+        return await asyncio.wait_for(solve_in(executor, inp, processes=processes), timeout=budget)
     except TimeoutError:
         log.warning(
             "matching incident %s: solve over its %.3f s budget, greedy used", incident_id, budget

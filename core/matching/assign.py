@@ -113,14 +113,13 @@ def _explain(p: AssignProblem, vol_of_task: np.ndarray, solver: str) -> AssignRe
     cost[p.arc_task[mine]] = p.arc_cost_m[mine]
     other = np.flatnonzero(~mine & (p.vol_capacity[p.arc_vol] > 0))
     ot, ov, oc = p.arc_task[other], p.arc_vol[other], p.arc_cost_m[other]
-    order = np.lexsort((ov, oc, ot))
-    ot, ov, oc = ot[order], ov[order], oc[order]
-    first = np.ones(ot.size, dtype=bool)
-    first[1:] = ot[1:] != ot[:-1]
-    runner_up = np.full(n, -1, dtype=np.int64)
-    runner_cost = np.full(n, np.nan)
-    runner_up[ot[first]] = ov[first]
-    runner_cost[ot[first]] = oc[first]
+    runner_cost = np.full(n, np.inf)  # per task: the cheapest other arc, then the lowest index
+    np.minimum.at(runner_cost, ot, oc)
+    cheapest = oc == runner_cost[ot]
+    runner_up = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(runner_up, ot[cheapest], ov[cheapest])
+    none = np.isinf(runner_cost)
+    runner_up[none], runner_cost[none] = -1, np.nan
     candidates = np.bincount(p.arc_task, minlength=n).astype(np.int64)
     return AssignResult(
         vol_of_task=vol_of_task, cost_m=cost, runner_up=runner_up,

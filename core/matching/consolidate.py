@@ -26,12 +26,13 @@ def consolidate(p: StockProblem, plan: StockPlan) -> StockPlan:
     is_split = np.bincount(plan.need[first], minlength=n) > 1
     if not is_split.any():
         return plan
-    left = p.supply.astype(np.int64).copy()
-    np.subtract.at(left, (plan.depot, plan.item), plan.quantity)
+    left_np = p.supply.astype(np.int64).copy()
+    np.subtract.at(left_np, (plan.depot, plan.item), plan.quantity)
+    left = left_np.tolist()  # Python ints: the loop below reads single cells
     keep = ~is_split[plan.need]
     lines: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     moving = ~keep
-    for need, depot, item, q in zip(*(c[moving].tolist() for c in _columns(plan)), strict=True):
+    for need, depot, item, q in zip(*(c[moving].tolist() for c in plan.columns()), strict=True):
         lines[need].append((depot, item, q))
     near: dict[int, list[int]] = defaultdict(list)
     arcs = np.flatnonzero(is_split[p.arc_need])
@@ -44,31 +45,33 @@ def consolidate(p: StockProblem, plan: StockPlan) -> StockPlan:
     moved = [(m, d, j, q) for m in split for d, j, q in lines[m]]
     new = np.asarray(moved, dtype=np.int64).reshape(-1, 4).T
     need, depot, item, quantity = (
-        np.concatenate([c[keep], extra]) for c, extra in zip(_columns(plan), new, strict=True)
+        np.concatenate([c[keep], extra]) for c, extra in zip(plan.columns(), new, strict=True)
     )
     order = np.lexsort((item, depot, need))
     return StockPlan(need=need[order], depot=depot[order], item=item[order],
                      quantity=quantity[order])  # fmt: skip
 
 
-def _columns(plan: StockPlan) -> tuple[np.ndarray, ...]:
-    return plan.need, plan.depot, plan.item, plan.quantity
-
-
 def _one_depot(
-    lines: list[tuple[int, int, int]], near: list[int], left: np.ndarray
+    lines: list[tuple[int, int, int]], near: list[int], left: list[list[int]]
 ) -> list[tuple[int, int, int]]:
     """A need's (depot, item, quantity) lines, moved to the nearest depot that can hold
     them all (``left`` updated), else unchanged."""
     total: dict[int, int] = defaultdict(int)
     for _, item, q in lines:
         total[item] += q
+    wanted = sorted(total.items())
     for depot in near:
-        here = {item: q for d, item, q in lines if d == depot}
-        if all(left[depot, j] + here.get(j, 0) >= q for j, q in total.items()):
+        row = left[depot]
+        if all(row[j] >= q for j, q in wanted):  # what the need takes here already is in q
+            fits = True
+        else:
+            here = {item: q for d, item, q in lines if d == depot}
+            fits = bool(here) and all(row[j] + here.get(j, 0) >= q for j, q in wanted)
+        if fits:
             for d, item, q in lines:
-                left[d, item] += q
-            for item, q in total.items():
-                left[depot, item] -= q
-            return [(depot, item, q) for item, q in sorted(total.items())]
+                left[d][item] += q
+            for item, q in wanted:
+                row[item] -= q
+            return [(depot, item, q) for item, q in wanted]
     return lines

@@ -22,13 +22,15 @@ index; the greedy baseline breaks every tie by index.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from core.matching import _flow
 from core.matching.consolidate import consolidate
 from core.matching.problem import StockPlan, StockProblem
 
-__all__ = ["allocate_stock", "greedy_allocate", "optimal_flows"]
+__all__ = ["allocate_stock", "greedy_allocate", "item_groups", "merge_plans", "optimal_flows"]
 
 
 def allocate_stock(p: StockProblem) -> StockPlan:
@@ -37,12 +39,38 @@ def allocate_stock(p: StockProblem) -> StockPlan:
     return consolidate(p, optimal_flows(p))
 
 
-def optimal_flows(p: StockProblem) -> StockPlan:
-    """The lexicographic optimum of the module docstring: one min-cost flow per item."""
+def optimal_flows(p: StockProblem, items: Sequence[int] | None = None) -> StockPlan:
+    """The lexicographic optimum of the module docstring: one min-cost flow per item
+    (``items``: only those item columns; the flows are independent, so plans of disjoint
+    item groups solved apart — in parallel processes — :func:`merge_plans` to the whole)."""
     asks = (p.demand > 0).sum(axis=1)
-    usable = (p.demand[p.arc_need] > 0) & (p.supply[p.arc_depot] > 0)  # (n_arcs, n_items)
-    parts = [_item(p, j, np.flatnonzero(usable[:, j]), asks) for j in range(p.demand.shape[1])]
-    return _plan(parts)
+    usable = _usable(p)
+    todo = range(p.demand.shape[1]) if items is None else items
+    return _plan([_item(p, j, np.flatnonzero(usable[:, j]), asks) for j in todo])
+
+
+def item_groups(p: StockProblem, n: int) -> list[list[int]]:
+    """Item columns in at most ``n`` groups of about equal work (usable arcs), largest
+    first, for :func:`optimal_flows` in ``n`` processes; items with no usable arc left out."""
+    arcs = _usable(p).sum(axis=0)
+    groups: list[list[int]] = [[] for _ in range(max(1, n))]
+    load = [0] * len(groups)
+    for j in np.argsort(-arcs, kind="stable").tolist():
+        if arcs[j]:
+            lightest = load.index(min(load))
+            groups[lightest].append(j)
+            load[lightest] += int(arcs[j])
+    return [g for g in groups if g]
+
+
+def merge_plans(plans: Sequence[StockPlan]) -> StockPlan:
+    """Plans of disjoint item groups as one plan, rows sorted by (need, depot, item)."""
+    return _plan([plan.columns() for plan in plans])
+
+
+def _usable(p: StockProblem) -> np.ndarray:
+    """(n_arcs, n_items): the need asks for the item and the depot holds some."""
+    return (p.demand[p.arc_need] > 0) & (p.supply[p.arc_depot] > 0)
 
 
 def _item(p: StockProblem, j: int, arcs: np.ndarray, asks: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -109,7 +137,7 @@ def greedy_allocate(p: StockProblem) -> StockPlan:
 
 def _plan(parts: list[tuple[np.ndarray, ...]]) -> StockPlan:
     """Concatenate row parts and sort by (need, depot, item)."""
-    parts = [part for part in parts if part]
+    parts = [part for part in parts if part and part[0].size]
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return StockPlan(need=empty, depot=empty.copy(), item=empty.copy(), quantity=empty.copy())

@@ -90,11 +90,11 @@ async def test_the_app_runs_the_loop(committed) -> None:
 
 
 def test_stopping_the_solver_pool_ends_its_process() -> None:
-    """The spawned solver process is gone once the pool is stopped (it once outlived
+    """The spawned solver processes are gone once the pool is stopped (one once outlived
     ``huzhu serve``)."""
-    pool = solver_pool()
-    assert pool.submit(int, "7").result(timeout=60) == 7
+    pool = solver_pool(2)
+    assert [f.result(timeout=60) for f in [pool.submit(int, "7"), pool.submit(int, "8")]] == [7, 8]
     processes = list(pool._processes.values())
-    assert processes and all(p.is_alive() for p in processes)
+    assert len(processes) == 2 and all(p.is_alive() for p in processes)
     stop_pool(pool)
     assert not any(p.is_alive() for p in processes)

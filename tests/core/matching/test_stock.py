@@ -12,6 +12,7 @@ from core.matching import (
     served_share,
     served_summary,
 )
+from core.matching.stock import item_groups, merge_plans, optimal_flows
 
 SOLVERS = [allocate_stock, greedy_allocate]
 
@@ -114,3 +115,19 @@ def test_plans_are_sorted_positive_and_deterministic(solve) -> None:
     assert (taken <= p.supply).all()
     pairs = {(i, j) for i, j, _ in arcs}
     assert all((i, j) in pairs for i, j, *_ in got)
+
+
+def test_item_groups_solved_apart_merge_to_the_whole_plan() -> None:
+    """Flows of disjoint item groups (one per solver process) merge to the same plan."""
+    rng = np.random.default_rng(4)
+    n, d = 60, 8
+    arcs = [(i, j, float(rng.uniform(100, 9000))) for i in range(n) for j in range(d)
+            if rng.random() < 0.5]  # fmt: skip
+    demand = rng.integers(0, 6, (n, 3)) * (rng.random((n, 3)) < 0.7)
+    demand[:, 2] = 0  # nobody asks for item 2: it has no arc and no group
+    p = problem(rng.uniform(1, 50, n), demand, rng.integers(0, 15, (d, 3)), arcs)
+    groups = item_groups(p, 2)
+    assert sorted(j for g in groups for j in g) == [0, 1] and len(groups) == 2
+    merged = merge_plans([optimal_flows(p, g) for g in reversed(groups)])
+    assert rows(merged) == rows(optimal_flows(p))
+    assert item_groups(p, 1) == [[0, 1]] or item_groups(p, 1) == [[1, 0]]
