@@ -201,7 +201,7 @@ async def measure(
 
     ``ids``: the county already written (:func:`load`'s answer); else it is written here.
     ``api_*`` is the search as the matching service configures it (on PostgreSQL: PostGIS
-    up to ``HUZHU_MATCH_POSTGIS_MAX_POINTS`` points a call, the pulled tree beyond);
+    up to ``HUZHU_MATCH_POSTGIS_MAX_POINTS`` points a call, the cached index beyond);
     on PostgreSQL ``postgis_*`` is PostGIS for every call, and ``per_need_s`` is
     :data:`PER_NEED_SQL` run for the first ``sample`` needs, scaled to all of them."""
     from sqlalchemy import text

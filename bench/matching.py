@@ -9,8 +9,8 @@ row) per depot and item held. Figures, per engine (SQLite; PostgreSQL when
 
 1. candidate search through ``candidate_search(dialect, postgis_max_points=…)``'s
    ``volunteer_arrays``, configured as the matching service does (on PostgreSQL a call
-   of more than ``HUZHU_MATCH_POSTGIS_MAX_POINTS`` points pulls the eligible positions
-   and searches a tree in process; the PostGIS-for-every-call figure follows) vs a raw
+   of more than ``HUZHU_MATCH_POSTGIS_MAX_POINTS`` points searches the cached in-process
+   index; the PostGIS-for-every-call figure follows) vs a raw
    cKDTree query on the same points (target ≥ 50 % of the raw rate);
 2. PostgreSQL: the batched PostGIS search (one statement for all needs) vs
    :data:`_matching_data.PER_NEED_SQL`, one naive statement per need on the volunteer

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         1000,
         ge=0,
         description="PostgreSQL: candidate searches of at most this many points run in PostGIS; "
-        "larger ones read the eligible positions once and search an in-process tree.",
+        "larger ones search the cached in-process tree.",
     )
     stream_maxlen: int = Field(
         100_000, ge=100, description="Redis: events stream trimmed to about this many batches."

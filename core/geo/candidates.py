@@ -1,14 +1,13 @@
 """Candidate search: the nearest eligible volunteers and depots of many points at once.
 
-One interface, three backends with the same answers (tests/core/geo/test_candidates.py):
+One interface, two backends with the same answers (tests/core/geo/test_candidates.py):
 
 * PostgreSQL — :mod:`core.geo.candidates_postgis`: one SQL statement per call, a LATERAL
   join over the points using the GiST indexes (KNN ``<->`` and ``ST_DWithin``);
-* PostgreSQL, calls of many points (``HUZHU_MATCH_POSTGIS_MAX_POINTS``) —
-  :mod:`core.geo.candidates_pulled`: the eligible positions read once, a cKDTree built
-  on the spot (PostGIS pays ~200 µs a point, the tree ~4 µs);
-* anything else (SQLite) — :mod:`core.geo.candidates_local`: a cKDTree on unit-sphere
-  xyz cached per database and kept current incrementally.
+* SQLite, and PostgreSQL calls of many points (``HUZHU_MATCH_POSTGIS_MAX_POINTS``: PostGIS
+  pays ~200 µs a point, the tree ~4 µs) — :mod:`core.geo.candidates_local`: a cKDTree on
+  unit-sphere xyz over rows cached per database and kept current incrementally (on
+  PostgreSQL by transaction ids, so a late commit is never missed: :mod:`.local_rows`).
 
 For each point (lon, lat, WGS-84 degrees): up to ``k`` rows among ``eligible``, nearest
 first, ties by id, with great-circle distance (the sphere of
@@ -151,16 +150,14 @@ class BySize(ArraySearch):
 
 def candidate_search(dialect: str, *, postgis_max_points: int | None = None) -> ArraySearch:
     """The backend for a SQLAlchemy dialect name: "postgresql" → PostGIS (for calls of at
-    most ``postgis_max_points`` points when given; larger calls pull the positions and
-    search in process), else the cached in-process index."""
+    most ``postgis_max_points`` points when given; larger calls go to the cached
+    in-process index), else the cached in-process index."""
+    from core.geo.candidates_local import LocalCandidateSearch
+
     if dialect == "postgresql":
         from core.geo.candidates_postgis import PostgisCandidateSearch
 
         if postgis_max_points is None:
             return PostgisCandidateSearch()
-        from core.geo.candidates_pulled import PulledCandidateSearch
-
-        return BySize(PostgisCandidateSearch(), PulledCandidateSearch(), postgis_max_points)
-    from core.geo.candidates_local import LocalCandidateSearch
-
+        return BySize(PostgisCandidateSearch(), LocalCandidateSearch(), postgis_max_points)
     return LocalCandidateSearch()

@@ -2,14 +2,22 @@
 
 A :class:`RowCache` holds every volunteer's (or depot's) id, home point, live point and
 time, and reach, as numpy arrays. :meth:`RowCache.refresh` runs one query for the rows
-whose ``updated_at`` (or, for volunteers, ``live_at``) is at or after the start of the
-previous refresh (or the newest stamp seen, if later), less :data:`GRACE` for
-transactions that commit a little after they stamped their rows, and upserts them.
-Every writer of a row stamps ``updated_at`` (a live position also ``live_at``) with
-:func:`core.clock.now`, so nothing moves unseen. Deleted rows stay cached and do no
-harm: ``eligible`` comes from the database. Eligible ids never seen are read by id; a
-newest stamp older than the one cached (a rolled-back or restored database) reloads
-everything.
+changed since the previous refresh, and upserts them:
+
+* SQLite (one writer at a time, so no transaction commits behind another's back): rows
+  whose ``updated_at`` (or, for volunteers, ``live_at``) is at or after the start of the
+  previous refresh (or the newest stamp seen, if later), less :data:`GRACE`. Every
+  writer of a row stamps ``updated_at`` (a live position also ``live_at``) with
+  :func:`core.clock.now`, so nothing moves unseen.
+* PostgreSQL (a transaction may commit long after it stamped its rows): rows whose
+  current version was written by a transaction the previous refresh's snapshot could
+  not see — ``xmin`` at or past that snapshot's ``xmax`` or in its in-progress list
+  (:func:`_pg_changed`) — and rows of the caller's own transaction. Exact, whatever the
+  clocks say; one scan of the table's xmin, no rows shipped but the changed ones.
+
+Deleted rows stay cached and do no harm: ``eligible`` comes from the database. Eligible
+ids never seen are read by id; a newest stamp older than the one cached (a rolled-back or
+restored database) reloads everything.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, Text, cast, func, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
@@ -69,6 +77,7 @@ class RowCache:
         self.seen_updated: datetime | None = None
         self.seen_live: datetime | None = None
         self.read_at: datetime | None = None
+        self.snapshot: tuple[int, str] | None = None  # PostgreSQL: (xmax, xip) as 32-bit xids
         self.version = 0
         self.trees: dict[tuple[int, bytes, bytes], Any] = {}  # see candidates_local
         self._rank: np.ndarray | None = None
@@ -87,10 +96,12 @@ class RowCache:
         return [m.id, m.lon, m.lat]
 
     def _changed(self) -> ColumnElement[bool]:
-        """Rows stamped since the last refresh began (less :data:`GRACE`) or the newest seen."""
+        """Rows changed since the last refresh (see the module docstring)."""
         m = self.model
         if self.seen_updated is None or self.read_at is None:
             return true()
+        if self.snapshot is not None:
+            return _pg_changed(m.__tablename__, *self.snapshot)
         changed = m.updated_at >= max(self.seen_updated, self.read_at) - GRACE
         if self.kind == "volunteer":
             live = m.live_at >= max(self.seen_live or self.read_at, self.read_at) - GRACE
@@ -117,7 +128,10 @@ class RowCache:
         newest = [func.max(m.updated_at).label("mu")]
         if self.kind == "volunteer":
             newest.append(func.max(m.live_at).label("ml"))
-        agg = select(*newest).subquery()
+        postgres = session.get_bind().dialect.name == "postgresql"
+        # On PostgreSQL the statement's own snapshot, read in the same statement as the rows.
+        extra = [cast(func.pg_current_snapshot(), Text).label("snap")] if postgres else []
+        agg = select(*newest, *extra).subquery()
         stmt = select(*agg.c, *self._columns()).select_from(
             agg.outerjoin(m.__table__, self._changed())
         )
@@ -127,9 +141,10 @@ class RowCache:
         if _older(mu, self.seen_updated) or _older(ml, self.seen_live):
             self._clear()  # the database went back in time: read it all again
             return await self.refresh(session)
-        width = len(newest)
+        width = len(newest) + len(extra)
         self._upsert([r[width:] for r in rows if r[width] is not None])
         self.seen_updated, self.seen_live, self.read_at = mu, ml, read_at
+        self.snapshot = _snapshot(rows[0][len(newest)]) if postgres else None
 
     def _upsert(self, rows: Sequence[Any]) -> None:
         if not rows:
@@ -156,6 +171,28 @@ class RowCache:
             self.live_at[at] = [micros(r[5]) for r in rows]
             self.limit_m[at] = [r[6] * 1000.0 for r in rows]
         self.version += 1
+
+
+_LOW32 = 0xFFFFFFFF
+
+
+def _snapshot(text_form: str) -> tuple[int, str]:
+    """``pg_current_snapshot()``'s "xmin:xmax:xip,…" as (xmax, "xip,…") in 32-bit xids,
+    the width of a row's ``xmin``."""
+    _, xmax, xip = text_form.split(":")
+    return int(xmax) & _LOW32, ",".join(str(int(x) & _LOW32) for x in xip.split(",") if x)
+
+
+def _pg_changed(table: str, xmax: int, xip: str) -> ColumnElement[bool]:
+    """Rows of ``table`` whose version a snapshot of (``xmax``, ``xip``) could not see, or
+    written by the current transaction. ``age()`` compares 32-bit xids across wraparound
+    (the age of a frozen xid is the largest); a snapshot never lists its own xid."""
+    return text(
+        f"(age({table}.xmin) <= age(CAST(:xmax AS xid))"
+        f" OR {table}.xmin = ANY(CAST(string_to_array(:xip, ',') AS xid[]))"
+        f" OR {table}.xmin = CAST(CAST(pg_current_xact_id_if_assigned() AS text)::bigint"
+        f" % 4294967296 AS text)::xid)"
+    ).bindparams(xmax=str(xmax), xip=xip)
 
 
 def _older(newest: datetime | None, seen: datetime | None) -> bool:

@@ -13,7 +13,6 @@ import pytest
 from core import clock
 from core.geo.candidates import BySize, Candidate, candidate_search
 from core.geo.candidates_local import LocalCandidateSearch
-from core.geo.candidates_pulled import PulledCandidateSearch
 from core.geo.distance import EARTH_RADIUS_M, haversine_m
 from core.registry.depots.models import Depot
 from core.registry.volunteers.models import Volunteer
@@ -82,10 +81,11 @@ def _assert_same(got, want) -> None:
 
 
 async def _both(database, session, kind, **kwargs):
-    """The engine's backend, the cached in-process one and the pulled tree on the same
-    rows; they must agree."""
+    """The engine's backend, the cached in-process one and the engine's large-call search
+    on the same rows; they must agree."""
     engine = await getattr(candidate_search(database.dialect), kind)(session, **kwargs)
-    for other in (LocalCandidateSearch(), PulledCandidateSearch()):
+    large = candidate_search(database.dialect, postgis_max_points=0)
+    for other in (LocalCandidateSearch(), large):
         found = await getattr(other, kind)(session, **kwargs)
         assert [[c.id for c in p] for p in engine] == [[c.id for c in p] for p in found]
         for e, loc in zip(engine, found, strict=True):
@@ -271,14 +271,14 @@ async def test_backends_agree_on_a_random_county(database, session):
         assert [c.distance_m for c in got] == pytest.approx([d for d, _ in want[:6]], abs=0.01)
 
 
-async def test_postgresql_hands_large_calls_to_the_pulled_tree(database, session, roster):
-    """On PostgreSQL calls of more than ``postgis_max_points`` points go to the pulled
-    tree, smaller ones to PostGIS; the answers are the same either way."""
+async def test_postgresql_hands_large_calls_to_the_cached_index(database, session, roster):
+    """On PostgreSQL calls of more than ``postgis_max_points`` points go to the cached
+    in-process index, smaller ones to PostGIS; the answers are the same either way."""
     _, v = roster
     search = candidate_search("postgresql", postgis_max_points=2)
     assert isinstance(search, BySize)
     assert type(search._for([north(0)] * 2)).__name__ == "PostgisCandidateSearch"
-    assert type(search._for([north(0)] * 3)) is PulledCandidateSearch
+    assert type(search._for([north(0)] * 3)) is LocalCandidateSearch
     assert type(candidate_search("postgresql")).__name__ == "PostgisCandidateSearch"
     assert type(candidate_search("sqlite", postgis_max_points=2)) is LocalCandidateSearch
     if database.dialect != "postgresql":
@@ -290,3 +290,30 @@ async def test_postgresql_hands_large_calls_to_the_pulled_tree(database, session
     small = [(await search.volunteers(session, points=[p], **kwargs))[0] for p in points]
     assert [[c.id for c in p] for p in large] == [[c.id for c in p] for p in small]
     assert all(len(p) == 3 for p in large)
+
+
+@pytest.mark.only_engine("postgresql")
+async def test_the_cached_index_sees_a_late_commit_of_an_old_stamp(committed):
+    """A transaction that stamped its row long before it commits (a long write) is still
+    seen by the next refresh on PostgreSQL: the cache goes by transaction ids, not clocks."""
+    async with committed.transaction() as s:
+        area = (await two_counties(s)).county_a
+        far, near = await _volunteer(s, area, 5000), await _volunteer(s, area, 1000)
+        near.updated_at = clock.now() + timedelta(seconds=1)  # the newest stamp stays newest
+    search = LocalCandidateSearch()
+    args = {"points": [north(0)], "eligible": [near.id, far.id], "k": 1, "max_m": 20_000,
+            "live_after": clock.now()}  # fmt: skip
+
+    async def nearest() -> list[tuple[uuid.UUID, float]]:
+        async with committed.reader() as r:
+            (found,) = await search.volunteers(r, **args)
+        return [(c.id, round(c.distance_m)) for c in found]
+
+    assert await nearest() == [(near.id, 1000)]
+    async with committed.transaction() as w:
+        moved = await w.get(Volunteer, far.id)
+        moved.lon, moved.lat = north(100)
+        moved.updated_at = clock.now() - timedelta(hours=1)  # stamped long ago
+        await w.flush()
+        assert await nearest() == [(near.id, 1000)]  # not committed yet: unseen
+    assert await nearest() == [(far.id, 100)]
