@@ -11,13 +11,14 @@ changed since the previous refresh, and upserts them:
   :func:`core.clock.now`, so nothing moves unseen.
 * PostgreSQL (a transaction may commit long after it stamped its rows): rows whose
   current version was written by a transaction the previous refresh's snapshot could
-  not see — ``xmin`` at or past that snapshot's ``xmax`` or in its in-progress list
-  (:func:`_pg_changed`) — and rows of the caller's own transaction. Exact, whatever the
-  clocks say; one scan of the table's xmin, no rows shipped but the changed ones.
+  not see (:mod:`.local_rows_pg`), and again any row last taken from the caller's own
+  open transaction (it may have rolled back). Exact, whatever the clocks say — a
+  restore writes every row anew, so it is seen too; one scan of the table's ``xmin``,
+  no rows shipped but the changed ones.
 
 Deleted rows stay cached and do no harm: ``eligible`` comes from the database. Eligible
-ids never seen are read by id; a newest stamp older than the one cached (a rolled-back or
-restored database) reloads everything.
+ids never seen are read by id; on SQLite a newest stamp older than the one cached (a
+rolled-back or restored database) reloads everything.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Text, cast, func, or_, select, text, true
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.geo import local_rows_pg as pg
 from core.geo.point_index import id_rank
 from core.registry.depots.models import Depot
 from core.registry.volunteers.models import Volunteer
@@ -77,7 +79,8 @@ class RowCache:
         self.seen_updated: datetime | None = None
         self.seen_live: datetime | None = None
         self.read_at: datetime | None = None
-        self.snapshot: tuple[int, str] | None = None  # PostgreSQL: (xmax, xip) as 32-bit xids
+        self.snapshot: tuple[int, str] | None = None  # PostgreSQL: see local_rows_pg
+        self.recheck: list[uuid.UUID] = []  # PostgreSQL: rows taken from an open transaction
         self.version = 0
         self.trees: dict[tuple[int, bytes, bytes], Any] = {}  # see candidates_local
         self._rank: np.ndarray | None = None
@@ -96,12 +99,11 @@ class RowCache:
         return [m.id, m.lon, m.lat]
 
     def _changed(self) -> ColumnElement[bool]:
-        """Rows changed since the last refresh (see the module docstring)."""
+        """SQLite: rows stamped since the last refresh began (less :data:`GRACE`) or the
+        newest stamp seen."""
         m = self.model
         if self.seen_updated is None or self.read_at is None:
             return true()
-        if self.snapshot is not None:
-            return _pg_changed(m.__tablename__, *self.snapshot)
         changed = m.updated_at >= max(self.seen_updated, self.read_at) - GRACE
         if self.kind == "volunteer":
             live = m.live_at >= max(self.seen_live or self.read_at, self.read_at) - GRACE
@@ -123,15 +125,18 @@ class RowCache:
         return np.unique(found[found >= 0])
 
     async def refresh(self, session: AsyncSession) -> None:
-        """Bring the arrays up to date with what ``session`` sees (one query, usually)."""
+        """Bring the arrays up to date with what ``session`` sees (one query)."""
+        if session.get_bind().dialect.name == "postgresql":
+            await self._refresh_by_xid(session)
+        else:
+            await self._refresh_by_stamp(session)
+
+    async def _refresh_by_stamp(self, session: AsyncSession) -> None:
         m = self.model
         newest = [func.max(m.updated_at).label("mu")]
         if self.kind == "volunteer":
             newest.append(func.max(m.live_at).label("ml"))
-        postgres = session.get_bind().dialect.name == "postgresql"
-        # On PostgreSQL the statement's own snapshot, read in the same statement as the rows.
-        extra = [cast(func.pg_current_snapshot(), Text).label("snap")] if postgres else []
-        agg = select(*newest, *extra).subquery()
+        agg = select(*newest).subquery()
         stmt = select(*agg.c, *self._columns()).select_from(
             agg.outerjoin(m.__table__, self._changed())
         )
@@ -140,11 +145,31 @@ class RowCache:
         mu, ml = rows[0][0], rows[0][1] if self.kind == "volunteer" else None
         if _older(mu, self.seen_updated) or _older(ml, self.seen_live):
             self._clear()  # the database went back in time: read it all again
-            return await self.refresh(session)
-        width = len(newest) + len(extra)
+            return await self._refresh_by_stamp(session)
+        width = len(newest)
         self._upsert([r[width:] for r in rows if r[width] is not None])
         self.seen_updated, self.seen_live, self.read_at = mu, ml, read_at
-        self.snapshot = _snapshot(rows[0][len(newest)]) if postgres else None
+
+    async def _refresh_by_xid(self, session: AsyncSession) -> None:
+        """PostgreSQL: the rows the previous refresh's snapshot could not see, the rows
+        it took from the caller's own transaction (committed since, or rolled back), and
+        the statement's snapshot for the next time."""
+        m = self.model
+        table = m.__tablename__
+        snap = select(pg.statement_snapshot().label("snap")).subquery()
+        changed = true()
+        if self.snapshot is not None:
+            changed = pg.changed_since(table, *self.snapshot)
+            if self.recheck:
+                changed = or_(changed, m.id.in_(self.recheck))
+        stmt = select(snap.c.snap, *self._columns(), pg.written_here(table)).select_from(
+            snap.outerjoin(m.__table__, changed)
+        )
+        rows = (await session.execute(stmt)).all()
+        found = [r for r in rows if r[1] is not None]
+        self._upsert([r[1:-1] for r in found])
+        self.recheck = [r[1] for r in found if r[-1]]
+        self.snapshot = pg.parse_snapshot(rows[0][0])
 
     def _upsert(self, rows: Sequence[Any]) -> None:
         if not rows:
@@ -171,28 +196,6 @@ class RowCache:
             self.live_at[at] = [micros(r[5]) for r in rows]
             self.limit_m[at] = [r[6] * 1000.0 for r in rows]
         self.version += 1
-
-
-_LOW32 = 0xFFFFFFFF
-
-
-def _snapshot(text_form: str) -> tuple[int, str]:
-    """``pg_current_snapshot()``'s "xmin:xmax:xip,…" as (xmax, "xip,…") in 32-bit xids,
-    the width of a row's ``xmin``."""
-    _, xmax, xip = text_form.split(":")
-    return int(xmax) & _LOW32, ",".join(str(int(x) & _LOW32) for x in xip.split(",") if x)
-
-
-def _pg_changed(table: str, xmax: int, xip: str) -> ColumnElement[bool]:
-    """Rows of ``table`` whose version a snapshot of (``xmax``, ``xip``) could not see, or
-    written by the current transaction. ``age()`` compares 32-bit xids across wraparound
-    (the age of a frozen xid is the largest); a snapshot never lists its own xid."""
-    return text(
-        f"(age({table}.xmin) <= age(CAST(:xmax AS xid))"
-        f" OR {table}.xmin = ANY(CAST(string_to_array(:xip, ',') AS xid[]))"
-        f" OR {table}.xmin = CAST(CAST(pg_current_xact_id_if_assigned() AS text)::bigint"
-        f" % 4294967296 AS text)::xid)"
-    ).bindparams(xmax=str(xmax), xip=xip)
 
 
 def _older(newest: datetime | None, seen: datetime | None) -> bool:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.geo.candidates import BySize, Candidate, candidate_search
@@ -317,3 +318,28 @@ async def test_the_cached_index_sees_a_late_commit_of_an_old_stamp(committed):
         await w.flush()
         assert await nearest() == [(near.id, 1000)]  # not committed yet: unseen
     assert await nearest() == [(far.id, 100)]
+
+
+@pytest.mark.only_engine("postgresql")
+async def test_the_cached_index_forgets_what_a_rolled_back_transaction_wrote(committed):
+    """A search inside a transaction sees its own move; once that transaction rolls back,
+    the next search sees the row as committed again."""
+    async with committed.transaction() as s:
+        area = (await two_counties(s)).county_a
+        far, near = await _volunteer(s, area, 5000), await _volunteer(s, area, 1000)
+    search = LocalCandidateSearch()
+    args = {"points": [north(0)], "eligible": [near.id, far.id], "k": 1, "max_m": 20_000,
+            "live_after": clock.now()}  # fmt: skip
+
+    async def nearest(session) -> list[tuple[uuid.UUID, float]]:
+        (found,) = await search.volunteers(session, **args)
+        return [(c.id, round(c.distance_m)) for c in found]
+
+    async with AsyncSession(committed.engine) as w:
+        moved = await w.get(Volunteer, far.id)
+        moved.lon, moved.lat = north(100)
+        await w.flush()
+        assert await nearest(w) == [(far.id, 100)]
+        await w.rollback()
+    async with committed.reader() as r:
+        assert await nearest(r) == [(near.id, 1000)]
