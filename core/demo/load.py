@@ -10,6 +10,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import clock
 from core.auth.roles import SYSTEM, Role
 from core.db import Database
 from core.demo import places, roster
@@ -143,7 +144,10 @@ async def _populate(
     ] or list(
         await session.scalars(select(Organization.id).where(Organization.kind == "volunteer_team"))
     )
-    volunteer_rows = roster.volunteers(sites, seed=seed, count=volunteers, org_ids=teams)
+    today = clock.local_today()
+    volunteer_rows = roster.volunteers(
+        sites, seed=seed, count=volunteers, org_ids=teams, today=today
+    )
     volunteer_user = await ensure_user(session, ACCOUNTS[4])
     first = volunteer_rows[0]
     volunteer_rows[0] = first.model_copy(
@@ -152,6 +156,7 @@ async def _populate(
             "area_code": seat.code,
             "lon": seat.area.representative_point().x,
             "lat": seat.area.representative_point().y,
+            "insurance_valid_until": today + timedelta(days=365),  # the demo login is dispatchable
         }
     )
     await create_volunteers(session=session, principal=None, rows=volunteer_rows)

@@ -4,8 +4,9 @@ Skill shares are planning guesses for a rural Yunnan county with an active volun
 federation: logistics 40 %, first aid 35 %, driving 25 % (mostly C1), elder care 20 %,
 search and rescue 10 %, construction 10 %, cooking 10 %, translation 8 % (minority
 languages), child care 8 %, medical 6 %, psychological support 5 %, electrical 4 %,
-communications 4 %. A tenth of first-aid certificates and a fifth of insurance
-policies have lapsed by the reference day (November 2026), so drills see the constraints bite.
+communications 4 %. Dates count from the day the demo is loaded: a tenth of first-aid
+certificates and a fifth of insurance policies have lapsed by then, so drills see the
+constraints bite, and the rest stay valid for months.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from shapely.geometry import Point
 
@@ -66,9 +67,10 @@ def _home(rng: random.Random, site: CommunitySite, centre: Point) -> tuple[float
 
 
 def volunteers(
-    sites: list[CommunitySite], *, seed: int, count: int, org_ids: list[uuid.UUID]
+    sites: list[CommunitySite], *, seed: int, count: int, org_ids: list[uuid.UUID], today: date
 ) -> list[VolunteerCreate]:
-    """``count`` volunteers living in ``sites``, members of ``org_ids`` (teams)."""
+    """``count`` volunteers living in ``sites``, members of ``org_ids`` (teams); dates
+    relative to ``today``."""
     rng = random.Random(f"{seed}:volunteers")
     out = []
     for i in range(count):
@@ -89,11 +91,14 @@ def volunteers(
                 CertificationIn(
                     kind="first_aid_certificate",
                     issued_by="中国红十字会",
-                    expires_on=date(2025 if lapsed else rng.choice((2027, 2028, 2029)), 6, 30),
+                    expires_on=today
+                    + timedelta(days=-rng.randint(30, 500) if lapsed else rng.randint(200, 1100)),
                 )
             )
         if "driving" in skills:
-            certs.append(CertificationIn(kind="driving_license", expires_on=date(2031, 1, 1)))
+            certs.append(
+                CertificationIn(kind="driving_license", expires_on=today + timedelta(days=1500))
+            )
         out.append(
             VolunteerCreate(
                 name=person_name(rng, people),
@@ -108,9 +113,10 @@ def volunteers(
                 certifications=certs,
                 availability=_pick(rng, AVAILABILITY),
                 max_travel_km=rng.choice((5.0, 10.0, 10.0, 20.0, 30.0)),
-                insurance_valid_until=date(2027 if rng.random() < 0.8 else 2026, 6, 30)
-                if rng.random() < 0.8
-                else date(2026, 3, 31),
+                insurance_valid_until=today
+                + timedelta(
+                    days=rng.randint(60, 400) if rng.random() < 0.8 else -rng.randint(1, 250)
+                ),
                 hours_served=round(rng.expovariate(1 / 40), 1),
             )
         )

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from core import clock
 from core.auth import service as auth_service
 from core.auth.roles import SYSTEM, Role
 from core.db import Database
@@ -130,8 +131,18 @@ async def test_demo_loads_once_with_a_user_per_role(committed: Database) -> None
         grid = next(x for x in second.logins if x.role is Role.grid_worker)
         assert (await auth_service.authenticate(session=s, token=grid.token)).grid_ids
         ages = (await s.scalars(select(Person.birth_year))).all()
+        insured = select(Volunteer.user_id, Volunteer.insurance_valid_until)
+        rows = (await s.execute(insured)).all()
     elderly = sum(2026 - y >= 60 for y in ages) / len(ages)
     assert 0.10 < elderly < 0.25  # documented target: about 17 %
+    today = clock.local_today()
+    login = next(x for x in first.logins if x.role is Role.volunteer)
+    async with committed.reader() as s:
+        me = await auth_service.authenticate(session=s, token=login.token)
+    mine = [until for user, until in rows if user == me.user_id]
+    assert mine and mine[0] > today  # the demo volunteer can be dispatched, whatever the day
+    lapsed = sum(until < today for _, until in rows) / len(rows)
+    assert 0 < lapsed < 0.5  # some policies lapsed by the load day, so matching's check bites
 
 
 async def test_demo_fund_is_disclosed_and_its_books_balance(committed: Database) -> None:
