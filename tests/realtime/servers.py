@@ -30,6 +30,7 @@ FAST = {
     "HUZHU_POSITION_MIN_SECONDS": "5",
     "HUZHU_OFFER_SECONDS": "600",
     "HUZHU_RESUME_MAX_EVENTS": "50",
+    "HUZHU_MATCH_SOLVER_PROCESSES": "1",  # socket tests: one solver process starting, not two
 }
 
 
