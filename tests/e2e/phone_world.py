@@ -45,19 +45,25 @@ def seat(app: App) -> Seat:
     return Seat(admin, vol, me["id"], me["lon"], me["lat"], incident_id)
 
 
-def wait_for(what: str, probe: Any, timeout: float = 30.0) -> Any:
+def wait_for(what: str, probe: Any, timeout: float = 30.0, *, page: Any = None) -> Any:
     """Poll ``probe()`` until it answers something truthy (a readiness wait, not a timing
-    assertion: the timeout only bounds a broken run)."""
+    assertion: the timeout only bounds a broken run). With ``page``, pause through
+    Playwright, so its event handlers (a routed socket) keep running meanwhile."""
     end = time.monotonic() + timeout
     while True:
         got = probe()
         if got:
             return got
         assert time.monotonic() < end, f"gave up waiting for {what}"
-        time.sleep(0.2)
+        if page is None:
+            time.sleep(0.2)
+        else:
+            page.wait_for_timeout(200)
 
 
-def offer_to_volunteer(app: App, s: Seat, *, description: str = "老人家需要被子") -> dict:
+def offer_to_volunteer(
+    app: App, s: Seat, *, description: str = "老人家需要被子", page: Any = None
+) -> dict:
     """Raise a supplies need near the volunteer and see it offered to them; the assignment."""
     body = {"kind": "supplies", "lon": s.lon + 0.001, "lat": s.lat + 0.001,
             "description": description, "items": [{"item_code": ITEM, "quantity": 2}]}  # fmt: skip
@@ -75,7 +81,7 @@ def offer_to_volunteer(app: App, s: Seat, *, description: str = "老人家需要
             app.api("POST", f"/assignments/{a['id']}/cancel", s.admin, json={"reason": "pinned"})
         return None
 
-    return wait_for("the offer to the demo volunteer", offered)
+    return wait_for("the offer to the demo volunteer", offered, page=page)
 
 
 def assignment(app: App, s: Seat, aid: str) -> dict:

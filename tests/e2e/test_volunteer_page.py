@@ -63,10 +63,10 @@ def test_offer_card_accept_and_statuses_tapped_offline_arrive_once(
     page.check("#consent")
     page.click("#duty-toggle")
     expect(page.locator("#duty-state")).to_have_text("在岗中")
-    me = wait_for("the shared position", lambda: shared(app, s.volunteer))
+    me = wait_for("the shared position", lambda: shared(app, s.volunteer), page=page)
     assert (me["live_lon"], me["live_lat"]) == (here["longitude"], here["latitude"])
 
-    aid = offer_to_volunteer(app, s)["id"]
+    aid = offer_to_volunteer(app, s, page=page)["id"]
     card = card_of(page, aid)
     expect(card).to_have_attribute("data-status", "offered")
     expect(card.locator(".kind")).to_have_text("送物资")
@@ -109,7 +109,7 @@ def test_offer_card_accept_and_statuses_tapped_offline_arrive_once(
     card.locator("button.do-arrived").click()
     card.locator("button.do-done").click()
     expect(card).to_have_attribute("data-status", "done")
-    wait_for("done", lambda: assignment(app, s, aid)["status"] == "done")
+    wait_for("done", lambda: assignment(app, s, aid)["status"] == "done", page=page)
     assert [len(events(app, f"assignment.{k}", id=aid)) for k in ("arrived", "done")] == [1, 1]
     assert outside == []
 
@@ -122,7 +122,7 @@ def shared(app: App, token: str) -> dict | None:
 def test_cannot_complete_takes_a_reason(app: App, new_context: Any, outside: list) -> None:
     s = seat(app)
     page = open_v(new_context(**PHONE), app, s.volunteer)
-    aid = offer_to_volunteer(app, s, description="送水")["id"]
+    aid = offer_to_volunteer(app, s, description="送水", page=page)["id"]
     card = card_of(page, aid)
     card.locator("button.accept").click()
     expect(card).to_have_attribute("data-status", "accepted")
@@ -133,7 +133,7 @@ def test_cannot_complete_takes_a_reason(app: App, new_context: Any, outside: lis
     card.locator("input.reason").fill("路被塌方堵住")
     card.locator("button.do-failed").click()
     expect(card).to_have_attribute("data-status", "failed")
-    wait_for("failed", lambda: assignment(app, s, aid)["status"] == "failed")
+    wait_for("failed", lambda: assignment(app, s, aid)["status"] == "failed", page=page)
     (failed,) = events(app, "assignment.failed", id=aid)
     assert failed["reason"] == "路被塌方堵住"
     assert outside == []
