@@ -71,7 +71,7 @@ def test_offer_card_accept_and_statuses_tapped_offline_arrive_once(
     expect(card).to_have_attribute("data-status", "offered")
     expect(card.locator(".kind")).to_have_text("送物资")
     expect(card.locator(".summary")).to_have_text("老人家需要被子")
-    expect(card.locator(".items")).to_contain_text("× 2")
+    expect(card.locator(".items")).to_have_text("棉被 × 2 件")
     expect(card.locator(".where")).to_contain_text("取货点：")
     expect(card.locator(".here")).to_contain_text("距您")
     href = card.locator("a.nav-need").get_attribute("href")
@@ -142,7 +142,7 @@ def test_cannot_complete_takes_a_reason(app: App, new_context: Any, outside: lis
 def test_the_page_weighs_under_300_kb(app: App, new_context: Any, outside: list) -> None:
     page = new_context(**PHONE).new_page()
     page.goto(f"{app.base}/v")
-    expect(page.locator("#login")).to_be_visible()
+    expect(page.locator("#login h2")).to_have_text("志愿者登录")
     page.wait_for_load_state("networkidle")
     entries = page.evaluate(
         """() => [...performance.getEntriesByType("navigation"),
@@ -154,4 +154,6 @@ def test_the_page_weighs_under_300_kb(app: App, new_context: Any, outside: list)
     total = sum(max(e["bytes"], e["body"]) for e in entries)
     print(f"/v weighs {total} bytes over {len(entries)} requests")
     assert 0 < total < LIMIT_BYTES
+    page.click("#lang")  # zh-CN by default, English on a tap
+    expect(page.locator("#login h2")).to_have_text("Volunteer log in")
     assert outside == []

@@ -51,13 +51,19 @@ export function left(ms) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+// A catalogue base unit in the page's language (the catalogue's own code otherwise).
+function unit(code, t) {
+  const said = t(`unit.${code}`);
+  return said === `unit.${code}` || getLang() === "en" ? code : said;
+}
+
 function items(a, t) {
   if (!a.items?.length) return null;
   const en = getLang() === "en";
   const list = el("ul", { class: "items" });
   for (const line of a.items) {
     const name = en && line.name_en ? line.name_en : line.name;
-    list.append(el("li", { text: `${name} × ${line.quantity} ${line.unit || ""}`.trim() }));
+    list.append(el("li", { text: `${name} × ${line.quantity} ${unit(line.unit || "", t)}`.trim() }));
   }
   return el("div", {}, el("h4", { text: t("card.items") }), list);
 }
