@@ -77,7 +77,6 @@ async function start(token) {
     await renderBoard(ctx);
     const open = $("need-panel").dataset.need;
     if (open) await renderNeed(ctx, open);
-    document.body.dataset.refreshed = String(Date.now());
   }
   ctx.refresh = () => {
     // One refresh at a time; events during one ask for one more.
@@ -107,6 +106,7 @@ async function start(token) {
     path: "/ws/coordinator",
     token,
     onStatus: (s) => {
+      if (s === "live") ctx.toast("");
       $("conn").dataset.status = s;
       $("conn").textContent = t(`status_${s}`);
     },

@@ -61,6 +61,7 @@ export function setupActions(ctx) {
     hint("click_need");
   };
   declareForm.radius_km.oninput = drawCircle;
+  loadItems(ctx, needForm.item);
   for (const b of document.querySelectorAll("form .cancel")) b.onclick = reset;
 
   map.on("click", (e) => {
@@ -113,6 +114,7 @@ export function setupActions(ctx) {
       lon: Number(needAt.lng.toFixed(6)),
       lat: Number(needAt.lat.toFixed(6)),
     };
+    if (f.item.value) body.items = [{ item_code: f.item.value, quantity: parseInt(f.quantity.value, 10) }];
     await ctx.guard(async () => {
       const need = await api(`/api/v1/incidents/${ctx.incidentId}/needs`, { method: "POST", body, token: ctx.token });
       reset();
@@ -123,6 +125,17 @@ export function setupActions(ctx) {
   };
 
   return { reset };
+}
+
+async function loadItems(ctx, select) {
+  const page = await api("/api/v1/items?limit=500", { token: ctx.token });
+  const zh = document.documentElement.lang === "zh-CN";
+  for (const item of page.items) {
+    const option = document.createElement("option");
+    option.value = item.code;
+    option.textContent = `${zh ? item.name_zh : item.name_en} (${item.base_unit})`;
+    select.append(option);
+  }
 }
 
 export async function standDown(ctx, incident) {

@@ -34,7 +34,7 @@ export async function renderNeed(ctx, needId) {
   const assignments = tasks.items.flatMap((task) => task.assignments);
   for (const a of assignments) {
     const r = a.reason || {};
-    const li = el("li", { class: `assignment as-${a.status}`, "data-assignment": a.id },
+    const li = el("li", { class: `assignment as-${a.status}`, "data-assignment": a.id, "data-volunteer": a.volunteer_id },
       el("strong", { class: "as-status" }, t(`as_${a.status}`)), " ",
       names[a.volunteer_id] || a.volunteer_id.slice(0, 8), el("br"),
       t("reason", { km: ((r.distance_m || a.distance_m || 0) / 1000).toFixed(1), min: Math.round((r.eta_s || a.eta_s || 0) / 60), n: r.candidates_considered ?? "?" }));
