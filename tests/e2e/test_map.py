@@ -37,7 +37,7 @@ def test_the_map_declares_raises_and_stays_live(app: App, context: Any, outside:
     page.wait_for_selector("#need-assignments li.assignment")
     assert "公里" in page.locator("#need-assignments").inner_text()
     first = page.locator("#need-assignments li.assignment").first
-    page.wait_for_selector(f"path.line-{first.get_attribute('data-assignment')}")
+    page.wait_for_selector(f"path.line-{first.get_attribute('data-assignment')}", state="attached")
 
     # Pin a nearby volunteer: the override is stored for the need.
     chosen = page.locator("#need-candidates li").first
