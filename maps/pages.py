@@ -10,6 +10,7 @@ this origin, except raster tiles when ``HUZHU_MAP_TILE_URL`` is set.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,11 +64,13 @@ def _file(request: Request, root: Path, rel: str, cache: str) -> Response:
     kind = TYPES.get(path.suffix)
     if not path.is_relative_to(root) or kind is None or not path.is_file():
         raise NotFound(f"no such file: {rel}")
-    response = FileResponse(path, media_type=kind, headers={"Cache-Control": cache})
-    etag = response.headers.get("etag")
-    if etag and etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
-    return response
+    stat = path.stat()
+    digest = hashlib.md5(f"{stat.st_mtime}-{stat.st_size}".encode(), usedforsecurity=False)
+    etag = f'"{digest.hexdigest()}"'
+    headers = {"Cache-Control": cache, "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type=kind, headers=headers, stat_result=stat)
 
 
 def _page(name: str):
