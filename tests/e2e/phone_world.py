@@ -14,9 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import App
 
 ITEM = "BED-QUILT"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1}
 
 
 @dataclass(frozen=True)
@@ -96,3 +99,18 @@ def events(app: App, kind: str, **match: str) -> list[dict]:
         rows = db.execute("SELECT payload FROM outbox WHERE type = ?", (kind,)).fetchall()
     found = [json.loads(r[0]) for r in rows]
     return [d for d in found if all(d.get(k) == v for k, v in match.items())]
+
+
+def open_v(ctx: Any, app: App, token: str) -> Any:
+    """/v, logged in by pasting a token into the form; live on its socket."""
+    page = ctx.new_page()
+    page.goto(f"{app.base}/v")
+    page.fill("#login-token input[name=secret]", token)
+    page.click("#login-token button")
+    expect(page.locator("#net")).to_have_attribute("data-state", "live")
+    return page
+
+
+def card_of(page: Any, aid: str) -> Any:
+    """The card of assignment ``aid`` on /v."""
+    return page.locator(f'article.card[data-id="{aid}"]')

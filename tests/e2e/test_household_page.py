@@ -7,9 +7,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import App, shot
-from tests.e2e.phone_world import seat
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1}
+from tests.e2e.phone_world import PHONE, seat
 
 
 def household_of(app: App, token: str) -> dict:

@@ -8,24 +8,19 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import App, shot
-from tests.e2e.phone_world import Seat, assignment, events, offer_to_volunteer, seat, wait_for
+from tests.e2e.phone_world import (
+    PHONE,
+    Seat,
+    assignment,
+    card_of,
+    events,
+    offer_to_volunteer,
+    open_v,
+    seat,
+    wait_for,
+)
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1}
 LIMIT_BYTES = 300 * 1024
-
-
-def open_v(ctx: Any, app: App, token: str) -> Any:
-    """The page, logged in by pasting a token into the form; live on its socket."""
-    page = ctx.new_page()
-    page.goto(f"{app.base}/v")
-    page.fill("#login-token input[name=secret]", token)
-    page.click("#login-token button")
-    expect(page.locator("#net")).to_have_attribute("data-state", "live")
-    return page
-
-
-def card_of(page: Any, aid: str) -> Any:
-    return page.locator(f'article.card[data-id="{aid}"]')
 
 
 def test_one_time_link_logs_a_volunteer_in(app: App, new_context: Any, outside: list) -> None:

@@ -1,4 +1,5 @@
-"""/v: a status whose answer was lost with the link is sent again and acts once."""
+"""/v: declining with a reason; a status whose answer was lost with the link is sent again
+and acts once."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import App
-from tests.e2e.phone_world import assignment, events, offer_to_volunteer, seat
-from tests.e2e.test_volunteer_page import PHONE, card_of
+from tests.e2e.phone_world import (
+    PHONE,
+    assignment,
+    card_of,
+    events,
+    offer_to_volunteer,
+    open_v,
+    seat,
+)
 
 
 class LosingLink:
@@ -43,6 +51,22 @@ class LosingLink:
 
     def held(self) -> dict | None:
         return next((m for m in self.sent if m.get("type") == "assignment.status"), None)
+
+
+def test_decline_with_a_reason(app: App, new_context: Any, outside: list) -> None:
+    s = seat(app)
+    page = open_v(new_context(**PHONE), app, s.volunteer)
+    aid = offer_to_volunteer(app, s, description="搬运", page=page)["id"]
+    card = card_of(page, aid)
+    card.locator("input.reason").fill("车坏了")
+    card.locator("button.decline").click()
+    expect(card).to_have_attribute("data-status", "declined")
+    expect(card.locator(".closed")).to_have_text("此任务已结束：已拒绝")
+    expect(page.locator("#queue")).to_be_hidden()
+    assert assignment(app, s, aid)["status"] == "declined"
+    (declined,) = events(app, "assignment.declined", id=aid)
+    assert declined["reason"] == "车坏了"
+    assert outside == []
 
 
 def test_a_status_sent_again_after_a_drop_acts_once(
