@@ -184,6 +184,16 @@ def open_map(page: Any, app: App, username: str = "yangbi") -> None:
     page.wait_for_selector("path.area")
 
 
+def open_phone(page: Any, app: App, username: str = "volunteer") -> None:
+    """Open /v and log in with the password form; wait until its socket is live."""
+    page.goto(f"{app.base}/v")
+    form = page.locator("#login-password")
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(DEMO_PASSWORD)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#net[data-state=live]")
+
+
 def click_map(page: Any, lon: float, lat: float, *, zoom: int | None = None) -> None:
     """A real mouse click on the map at ``lon``/``lat`` (centred there first at ``zoom``)."""
     if zoom is not None:

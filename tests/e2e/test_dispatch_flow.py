@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.demo.accounts import DEMO_PASSWORD
-from tests.e2e.conftest import App, declare_circle, open_map, raise_need, shot
+from tests.e2e.conftest import App, declare_circle, open_map, open_phone, raise_need, shot
 
 # The demo's charity supermarket (漾濞县慈善超市) in 城中社区, with bottled water in stock.
 SHOP = (99.957594, 25.672282)
@@ -19,15 +18,6 @@ STEPS = [
     ("do-arrived", "arrived"),
     ("do-done", "done"),
 ]
-
-
-def open_phone(page: Any, app: App) -> None:
-    page.goto(f"{app.base}/v")
-    form = page.locator("#login-password")
-    form.locator("input[name=username]").fill("volunteer")
-    form.locator("input[name=password]").fill(DEMO_PASSWORD)
-    form.locator("button[type=submit]").click()
-    page.wait_for_selector("#net[data-state=live]")
 
 
 def test_offer_to_done_shows_live_on_the_map(

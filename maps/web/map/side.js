@@ -41,10 +41,11 @@ export function makeInbox(ctx) {
 
   function text(ev) {
     const d = ev.data || {};
-    if (ev.type === "need.escalated") return ctx.t("alert_need_escalated", { id: String(d.need_id || "").slice(0, 8) });
-    const n = (d.household_ids || d.households || []).length || d.count || 1;
-    if (ev.type === "checkin.escalated") return ctx.t("alert_checkin_escalated", { level: d.level, n });
-    return ctx.t("alert_checkin_overdue", { n });
+    if (ev.type === "need.escalated") return ctx.t("alert_need_escalated", { kind: d.kind, n: d.turned_down ?? 0 });
+    if (ev.type === "checkin.escalated") {
+      return ctx.t("alert_checkin_escalated", { level: d.level, n: (d.household_ids || []).length });
+    }
+    return ctx.t("alert_checkin_overdue", { persons: d.persons, vulnerable: d.vulnerable });
   }
 
   function add(ev) {
@@ -52,9 +53,11 @@ export function makeInbox(ctx) {
     seen.add(ev.seq);
     const when = new Date(ev.at).toLocaleString();
     const item = li({ class: `alert alert-${ev.type.replace(".", "-")}` }, `${when} · ${text(ev)}`);
-    if (ev.data?.need_id) {
+    const need = ev.type === "need.escalated" ? ev.data.id : ev.data?.visit_need_id;
+    if (need) {
+      item.dataset.need = need;
       item.style.cursor = "pointer";
-      item.onclick = () => ctx.openNeed(ev.data.need_id);
+      item.onclick = () => ctx.openNeed(need);
     }
     ul.prepend(item);
     count.textContent = String(seen.size);
