@@ -224,6 +224,22 @@ def declare_circle(page: Any, lon: float, lat: float, *, km: float, title: str) 
     return incident_id
 
 
+def declare_polygon(page: Any, corners: list[tuple[float, float]], *, title: str) -> str:
+    """Declare an incident from the map by clicking ``corners`` and finishing; its id."""
+    page.click("#declare-polygon")
+    lon, lat = corners[0]
+    page.evaluate("([lat, lon]) => window.huzhu.map.setView([lat, lon], 14)", [lat, lon])
+    for lon, lat in corners:
+        click_map(page, lon, lat)
+    page.click("#finish-polygon")
+    form = page.locator("#declare-form")
+    form.locator("input[name=title]").fill(title)
+    form.locator("button[type=submit]").click()
+    item = page.locator("#incidents li.incident", has_text=title)
+    item.wait_for()
+    return item.get_attribute("data-incident")
+
+
 def raise_need(
     page: Any, lon: float, lat: float, *, what: str, item: str = "", qty: int = 1
 ) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import App, declare_circle, open_map, raise_need, shot
+from tests.e2e.conftest import App, declare_circle, declare_polygon, open_map, raise_need, shot
 
 # The demo's charity supermarket (漾濞县慈善超市) in 城中社区, with bottled water in stock.
 SHOP = (99.957594, 25.672282)
@@ -22,7 +22,8 @@ def test_the_map_declares_raises_and_stays_live(app: App, context: Any, outside:
 
     incident = declare_circle(page, *SHOP, km=2, title="演示地震 e2e")
     assert "演示地震 e2e" in page.locator("#incidents").inner_text()
-    page.wait_for_selector("#board li.board-community")  # the chain board opened
+    page.locator("#board li.board-community").first.click()  # the chain board, per grid
+    page.wait_for_selector("#board ul.board-grids li.board-grid")
 
     lon, lat = SHOP[0] + 0.001, SHOP[1]
     need = raise_need(page, lon, lat, what="独居老人需要饮用水", item="WATER-BOTTLED-L", qty=6)
@@ -46,6 +47,14 @@ def test_the_map_declares_raises_and_stays_live(app: App, context: Any, outside:
     page.wait_for_selector("#hint:has-text('已指定该志愿者')")
     overrides = app.api("GET", f"/needs/{need}/overrides", app.token("yangbi"))["items"]
     assert [(o["kind"], o["volunteer_id"]) for o in overrides] == [("pin", volunteer)]
+
+    # Cancel the assignment: it shows cancelled, and the need goes back to matching.
+    assignment = first.get_attribute("data-assignment")
+    first.locator("button.cancel-assignment").click()
+    page.wait_for_selector(f"#need-assignments li.as-cancelled[data-assignment='{assignment}']")
+    assert (
+        app.api("GET", f"/assignments/{assignment}", app.token("yangbi"))["status"] == "cancelled"
+    )
 
     # Offline, a need raised elsewhere; back online the map resumes and shows it.
     context.set_offline(True)
@@ -78,10 +87,20 @@ def test_the_map_speaks_english_and_needs_a_login(
     assert outside == []
 
 
-def test_stand_down_from_the_map(app: App, context: Any, outside: list[str]) -> None:
+def test_a_drawn_area_is_declared_and_stood_down(
+    app: App, context: Any, outside: list[str]
+) -> None:
     page = context.new_page()
     open_map(page, app)
-    incident = declare_circle(page, *SHOP, km=1, title="待结束 e2e")
+    d = 0.004
+    corners = [(SHOP[0] - d, SHOP[1] - d), (SHOP[0] + d, SHOP[1] - d), (SHOP[0], SHOP[1] + d)]
+    incident = declare_polygon(page, corners, title="待结束 e2e")
+    area = app.api("GET", f"/incidents/{incident}", app.token("yangbi"))["area"]
+    assert area["type"] == "MultiPolygon"
+    ring = area["coordinates"][0][0]
+    assert len(ring) == 4 and ring[0] == ring[-1]
+    for lon, lat in corners:  # each corner within a pixel (zoom 14), in whatever ring order
+        assert any(abs(lon - x) < 0.0002 and abs(lat - y) < 0.0002 for x, y in ring), ring
     page.locator(f"#incidents li[data-incident='{incident}'] button.stand-down").click()
     page.wait_for_selector(f"#incidents li[data-incident='{incident}']", state="detached")
     assert app.api("GET", f"/incidents/{incident}", app.token("yangbi"))["status"] == "stood_down"

@@ -82,24 +82,29 @@ export function makeInbox(ctx) {
 export async function renderBoard(ctx) {
   const ul = document.getElementById("board");
   if (!ctx.incidentId) return ul.replaceChildren();
-  const board = await api(`/api/v1/incidents/${ctx.incidentId}/board`, { token: ctx.token });
-  const row = (r, cls) => li({ class: cls, "data-code": r.community_code || "" }, ctx.t("board_row", {
-    name: r.name || r.grid_code || r.community_code,
+  const open = (ctx.boardOpen ||= new Set()); // communities shown per grid
+  const url = `/api/v1/incidents/${ctx.incidentId}/board`;
+  const board = await api(url, { token: ctx.token });
+  const row = (r, cls, name) => li({ class: cls, "data-code": r.community_code || "" }, ctx.t("board_row", {
+    name,
     h: `${r.households.confirmed}/${r.households.total}`,
     v: `${r.vulnerable.confirmed}/${r.vulnerable.total}`,
     o: r.overdue_households,
   }));
-  ul.replaceChildren();
+  const items = [];
   for (const r of board.rows) {
-    const item = row(r, "board-community");
-    item.onclick = async () => {
-      if (item.nextSibling?.classList?.contains("board-grids")) return item.nextSibling.remove();
-      const grids = await api(`/api/v1/incidents/${ctx.incidentId}/board?community=${r.community_code}`, { token: ctx.token });
-      const sub = document.createElement("ul");
-      sub.className = "board-grids";
-      for (const g of grids.rows) sub.append(row(g, "board-grid"));
-      item.after(sub);
+    const item = row(r, "board-community", r.name || r.community_code);
+    item.onclick = () => {
+      open.has(r.community_code) ? open.delete(r.community_code) : open.add(r.community_code);
+      renderBoard(ctx);
     };
-    ul.append(item);
+    items.push(item);
+    if (!open.has(r.community_code)) continue;
+    const grids = await api(`${url}?community=${r.community_code}`, { token: ctx.token });
+    const sub = document.createElement("ul");
+    sub.className = "board-grids";
+    for (const g of grids.rows) sub.append(row(g, "board-grid", `${g.grid_code || "—"} ${ctx.t("grid")}`));
+    items.push(sub);
   }
+  ul.replaceChildren(...items);
 }
