@@ -14,8 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.sync_api import expect
-
 from tests.e2e.conftest import App
 
 ITEM = "BED-QUILT"
@@ -99,6 +97,14 @@ def events(app: App, kind: str, **match: str) -> list[dict]:
         rows = db.execute("SELECT payload FROM outbox WHERE type = ?", (kind,)).fetchall()
     found = [json.loads(r[0]) for r in rows]
     return [d for d in found if all(d.get(k) == v for k, v in match.items())]
+
+
+def expect(target: Any) -> Any:
+    """Playwright's ``expect``, imported late: without Playwright the fixtures skip (or
+    fail under HUZHU_REQUIRE_SERVICES=1) instead of the module failing to import."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
 
 
 def open_v(ctx: Any, app: App, token: str) -> Any:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import expect
-
 from tests.e2e.conftest import App, shot
-from tests.e2e.phone_world import PHONE, seat
+from tests.e2e.phone_world import PHONE, expect, seat
 
 
 def household_of(app: App, token: str) -> dict:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.sync_api import expect
-
 from tests.e2e.conftest import App, shot
 from tests.e2e.phone_world import (
     PHONE,
@@ -14,6 +12,7 @@ from tests.e2e.phone_world import (
     assignment,
     card_of,
     events,
+    expect,
     offer_to_volunteer,
     open_v,
     seat,

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from playwright.sync_api import expect
-
 from tests.e2e.conftest import App
 from tests.e2e.phone_world import (
     PHONE,
     assignment,
     card_of,
     events,
+    expect,
     offer_to_volunteer,
     open_v,
     seat,
