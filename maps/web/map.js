@@ -4,7 +4,7 @@ import { api } from "./common/api.js";
 import { applyStrings, getLang, makeT, setLang } from "./common/i18n.js";
 import { connectSocket } from "./common/socket.js";
 import { setupActions } from "./map/actions.js";
-import { drawAreas, drawIncidents, drawLive, makeLayers } from "./map/layers.js";
+import { drawAreas, drawIncidents, drawLive, makeLayers, volunteerEvent } from "./map/layers.js";
 import { renderNeed } from "./map/need.js";
 import { makeInbox, renderBoard, renderIncidents } from "./map/side.js";
 import strings from "./strings/map.js";
@@ -110,13 +110,17 @@ async function start(token) {
       $("conn").dataset.status = s;
       $("conn").textContent = t(`status_${s}`);
     },
-    onState: () => ctx.refresh(),
+    onState: () => {
+      ctx.volunteers = null;
+      ctx.refresh();
+    },
     onEvent: (ev) => {
       if (ev.type === "socket.refused") {
         localStorage.removeItem(TOKEN);
         return showLogin();
       }
       inbox.add(ev);
+      if (ev.type.startsWith("volunteer.")) volunteerEvent(ctx, ev);
       ctx.refresh();
     },
   });

@@ -64,6 +64,6 @@ def test_offer_to_done_shows_live_on_the_map(
     assert app.api("GET", f"/needs/{need}", token)["status"] == "fulfilled"
     for page in (coordinator, phone):  # every step arrived without a reload
         assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
-    shot(coordinator, "dispatch-map", cjk="#need-panel h2")
+    shot(coordinator, "dispatch-map", cjk="#title")
     shot(phone, "dispatch-volunteer", cjk="header h1")
     assert outside == []

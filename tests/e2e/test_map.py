@@ -13,7 +13,7 @@ SHOP = (99.957594, 25.672282)
 
 
 def test_the_map_declares_raises_and_stays_live(app: App, context: Any, outside: list[str]) -> None:
-    app.demo_volunteer_on_call()  # someone may be sent at any hour
+    on_call = app.demo_volunteer_on_call()  # someone may be sent at any hour
     page = context.new_page()
     open_map(page, app)
     assert page.locator("path.area").count() >= 2  # county and townships: no tiles needed
@@ -65,6 +65,16 @@ def test_the_map_declares_raises_and_stays_live(app: App, context: Any, outside:
     page.wait_for_selector("#conn[data-status=live]")
     page.wait_for_selector(f"path.need-{second['id']}")
     assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
+
+    # A volunteer's position ping moves their point on the open map.
+    dot = page.locator(f"path.volunteer-{on_call}")
+    was = dot.get_attribute("d")
+    at = {"lon": SHOP[0] - 0.003, "lat": SHOP[1] - 0.001}
+    assert app.api("POST", "/volunteers/me/position", app.token("volunteer"), json=at)["stored"]
+    page.wait_for_function(
+        "([sel, was]) => document.querySelector(sel).getAttribute('d') !== was",
+        arg=[f"path.volunteer-{on_call}", was],
+    )
 
     shot(page, "map", cjk="#title")
     assert outside == []

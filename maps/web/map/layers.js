@@ -55,13 +55,25 @@ export function drawIncidents(ctx, incidents) {
   }
 }
 
+// The roster carries personal data (each read is logged), so it is read once and again only
+// when a volunteer is created, updated or deleted; `volunteer.moved` moves the cached point.
+export function volunteerEvent(ctx, ev) {
+  if (ev.type !== "volunteer.moved") {
+    ctx.volunteers = null;
+    return;
+  }
+  const f = ctx.volunteers?.find((x) => x.properties.id === ev.data.volunteer_id);
+  if (f) Object.assign(f.properties, { live_lon: ev.data.lon, live_lat: ev.data.lat });
+}
+
 export async function drawLive(ctx, incidents) {
   const t = ctx.t;
   const [needs, depots, vols] = await Promise.all([
     pages("/api/v1/needs", ctx.token),
     pages("/api/v1/stock/depots", ctx.token, 2),
-    pages("/api/v1/volunteers", ctx.token),
+    ctx.volunteers || pages("/api/v1/volunteers", ctx.token),
   ]);
+  ctx.volunteers = vols;
   const assignments = [];
   for (const inc of incidents) {
     const page = await api(`/api/v1/incidents/${inc.id}/assignments?limit=500`, { token: ctx.token });
