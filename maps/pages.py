@@ -85,7 +85,7 @@ def _page(name: str):
 
 
 for _name in PAGES:
-    router.add_api_route(f"/{_name}", _page(_name), methods=["GET"])
+    router.add_api_route(f"/{_name}", _page(_name), methods=["GET", "HEAD"])
 
 
 @router.get("/static/vendor/{library}/{rel:path}")

@@ -32,6 +32,7 @@ def test_leaflet_is_installed_by_make() -> None:
 
 
 async def test_the_map_page_is_revalidated_and_kept_on_this_origin(web: httpx.AsyncClient) -> None:
+    assert (await web.head("/map")).status_code == 200
     r = await web.get("/map")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
