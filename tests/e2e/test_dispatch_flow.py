@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import App, declare_circle, open_map, open_phone, raise_need, shot
+from tests.e2e.conftest import App, shot
+from tests.e2e.map_world import declare_circle, open_map, open_phone, raise_need
 
 # The demo's charity supermarket (漾濞县慈善超市) in 城中社区, with bottled water in stock.
 SHOP = (99.957594, 25.672282)

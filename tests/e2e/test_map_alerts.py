@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import App, declare_circle, open_map, open_phone
+from tests.e2e.conftest import App
+from tests.e2e.map_world import declare_circle, open_map, open_phone
 
 SHOP = (99.957594, 25.672282)  # 漾濞县慈善超市, in 城中社区
 
