@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.roles import SYSTEM, Role
+from core.clock import local_today
 from core.db import Database
 from core.demo import places, roster
 from core.demo.accounts import DemoAccount, DemoLogin, ensure_user, fresh_logins
@@ -146,12 +147,15 @@ async def _populate(
     volunteer_rows = roster.volunteers(sites, seed=seed, count=volunteers, org_ids=teams)
     volunteer_user = await ensure_user(session, ACCOUNTS[4])
     first = volunteer_rows[0]
+    # The account people log in with to try dispatch: sendable at any hour, insured a year.
     volunteer_rows[0] = first.model_copy(
         update={
             "user_id": volunteer_user.id,
             "area_code": seat.code,
             "lon": seat.area.representative_point().x,
             "lat": seat.area.representative_point().y,
+            "availability": {"always": True},
+            "insurance_valid_until": local_today() + timedelta(days=365),
         }
     )
     await create_volunteers(session=session, principal=None, rows=volunteer_rows)

@@ -96,13 +96,9 @@ class App:
         assert r.is_success, f"{method} {path}: {r.status_code} {r.text}"
         return r.json() if r.content else None
 
-    def demo_volunteer_on_call(self) -> str:
-        """The demo volunteer's id, made insured (the demo's lapsed in 2026) so matching may
-        send them at any hour (they are available always; most of the roster by day only)."""
-        me = self.api("GET", "/volunteers/me", self.token("volunteer"))
-        body = {"insurance_valid_until": "2099-12-31"}
-        self.api("PATCH", f"/volunteers/{me['id']}", self.token("admin"), json=body)
-        return me["id"]
+    def demo_volunteer(self) -> str:
+        """The demo volunteer's id (the demo keeps them available and insured)."""
+        return self.api("GET", "/volunteers/me", self.token("volunteer"))["id"]
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ STEPS = [
 def test_offer_to_done_shows_live_on_the_map(
     app: App, new_context: Any, outside: list[str]
 ) -> None:
-    volunteer = app.demo_volunteer_on_call()
+    volunteer = app.demo_volunteer()
     # The volunteer stands at the shop, so the solver's cheapest trip is theirs.
     at = {"lon": SHOP[0], "lat": SHOP[1]}
     app.api("POST", "/volunteers/me/position", app.token("volunteer"), json=at)

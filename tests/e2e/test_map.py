@@ -14,7 +14,7 @@ SHOP = (99.957594, 25.672282)
 
 
 def test_the_map_declares_raises_and_stays_live(app: App, context: Any, outside: list[str]) -> None:
-    on_call = app.demo_volunteer_on_call()  # someone may be sent at any hour
+    on_call = app.demo_volunteer()
     page = context.new_page()
     open_map(page, app)
     assert page.locator("path.area").count() >= 2  # county and townships: no tiles needed

@@ -18,7 +18,7 @@ def test_an_escalated_need_reaches_the_inbox_live_and_later(
     # Psychological support needs a counsellor's certificate, which nobody in the demo roster
     # holds: given to the demo volunteer, they are the only candidate, and after their
     # decline nobody is left.
-    volunteer = app.demo_volunteer_on_call()
+    volunteer = app.demo_volunteer()
     cert = {"kind": "psych_counselor", "issued_by": "大理州心理咨询师协会"}
     app.api("POST", f"/volunteers/{volunteer}/certifications", app.token("admin"), json=cert)
     at = {"lon": SHOP[0], "lat": SHOP[1]}
