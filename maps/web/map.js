@@ -106,9 +106,13 @@ async function start(token) {
     path: "/ws/coordinator",
     token,
     onStatus: (s) => {
-      if (s === "live") ctx.toast("");
-      $("conn").dataset.status = s;
-      $("conn").textContent = t(`status_${s}`);
+      const conn = $("conn");
+      if (s === "live") {
+        ctx.toast("");
+        conn.dataset.connects = String(Number(conn.dataset.connects || 0) + 1);
+      }
+      conn.dataset.status = s;
+      conn.textContent = t(`status_${s}`);
     },
     onState: () => {
       ctx.volunteers = null;

@@ -95,6 +95,10 @@ def test_the_map_speaks_english_and_needs_a_login(
     assert page.evaluate("() => document.documentElement.lang") == "en"
     open_map(page, app)
     assert page.locator("#conn").inner_text() == "Live"
+    # The server closes a socket silent for HUZHU_WS_IDLE_SECONDS (4 s here) after sending
+    # heartbeats each second: the page answers them, so it is still on its first connection.
+    page.wait_for_timeout(6000)
+    assert page.locator("#conn").get_attribute("data-connects") == "1"
     assert outside == []
 
 
