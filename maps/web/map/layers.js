@@ -69,7 +69,8 @@ export function volunteerEvent(ctx, ev) {
 export async function drawLive(ctx, incidents) {
   const t = ctx.t;
   const [needs, depots, vols] = await Promise.all([
-    pages("/api/v1/needs", ctx.token),
+    // Needs of the active incidents only, highest priority first.
+    Promise.all(incidents.map((i) => pages(`/api/v1/needs?incident=${i.id}`, ctx.token))).then((x) => x.flat()),
     pages("/api/v1/stock/depots", ctx.token, 2),
     ctx.volunteers || pages("/api/v1/volunteers", ctx.token),
   ]);
