@@ -101,18 +101,25 @@ class App:
         return self.api("GET", "/volunteers/me", self.token("volunteer"))["id"]
 
 
+def demo_server(work: Path, **env: str) -> Server:
+    """``huzhu serve`` (not started) on a fresh demo database in ``work``; ``env`` may hold
+    settings, and values may name the server's own base URL as ``{base}``."""
+    db_url = f"sqlite+aiosqlite:///{work / 'demo.db'}"
+    cli_env = {**os.environ, "HUZHU_DATABASE_URL": db_url}
+    cli_env.pop("HUZHU_REDIS_URL", None)
+    for args in (["db", "upgrade"], ["demo", *DEMO_SIZE]):
+        done = subprocess.run([HUZHU, *args], env=cli_env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    server = Server(db_url, work)
+    server.env.update({k: v.replace("{base}", server.base) for k, v in env.items()})
+    return server
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    work = tmp_path_factory.mktemp("e2e")
-    db_url = f"sqlite+aiosqlite:///{work / 'demo.db'}"
-    env = {**os.environ, "HUZHU_DATABASE_URL": db_url}
-    env.pop("HUZHU_REDIS_URL", None)
-    for args in (["db", "upgrade"], ["demo", *DEMO_SIZE]):
-        done = subprocess.run([HUZHU, *args], env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout + done.stderr
-    server = Server(db_url, work).start()
+    server = demo_server(tmp_path_factory.mktemp("e2e")).start()
     try:
-        yield App(server, db_url)
+        yield App(server, server.env["HUZHU_DATABASE_URL"])
     finally:
         server.stop()
 

@@ -99,6 +99,7 @@ def test_the_map_speaks_english_and_needs_a_login(
     # heartbeats each second: the page answers them, so it is still on its first connection.
     page.wait_for_timeout(6000)
     assert page.locator("#conn").get_attribute("data-connects") == "1"
+    assert page.locator("img.leaflet-tile").count() == 0  # tiles are off by default
     assert outside == []
 
 
