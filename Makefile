@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test lint format bench clean
 
-$(STAMP): pyproject.toml
+# The pages' front-end libraries (Leaflet) come from npm, pinned by maps/web/package-lock.json.
+$(STAMP): pyproject.toml maps/web/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	npm ci --prefix maps/web --no-audit --no-fund
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -33,4 +35,4 @@ bench: $(STAMP)
 		echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) maps/web/node_modules .pytest_cache .ruff_cache *.egg-info

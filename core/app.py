@@ -46,6 +46,7 @@ from core.stock.shadow import shadow_for_live_drill
 from maps.api import router as maps_router
 from maps.depots_api import router as depots_import_router
 from maps.households_api import router as households_import_router
+from maps.pages import router as pages_router
 from maps.volunteers_api import router as volunteers_import_router
 from plans import hooks as plan_hooks
 from plans.api import router as plans_router
@@ -155,6 +156,7 @@ def create_app(
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(disclosure_pages)  # public HTML under /disclosure (信息公开)
+    app.include_router(pages_router)  # /map, /v, /h and their /static assets (maps/web)
     for router in ws_routers:
         app.include_router(router)  # /ws/volunteer, /ws/coordinator
 

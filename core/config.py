@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL used in one-time links sent to people."
     )
+    map_tile_url: str = Field(
+        "",
+        description="Raster tiles under the coordinators' map ({z}/{x}/{y} URL); empty: none.",
+    )
     test_database_url: str | None = Field(
         None, description="Tests only: PostgreSQL+PostGIS database the suite may wipe."
     )

@@ -100,10 +100,15 @@ async def decline(
 
 
 async def report_status(
-    database: Database, principal: Principal, assignment_id: uuid.UUID, status: str
+    database: Database,
+    principal: Principal,
+    assignment_id: uuid.UUID,
+    status: str,
+    reason: str | None = None,
 ) -> Any:
     return _one(await _write(database, dispatch.report_status, principal=principal,
-                             assignment_ids=[assignment_id], status=status))  # fmt: skip
+                             assignment_ids=[assignment_id], status=status,
+                             reason=reason))  # fmt: skip
 
 
 async def position(

@@ -111,6 +111,7 @@ class OfferAnswer(Strict):
 class StatusReport(Strict):
     assignment_id: uuid.UUID
     status: str = Field(min_length=1, max_length=20)
+    reason: str | None = Field(None, max_length=500)  # why, for ``failed``
 
 
 class AssignmentRef(Strict):

@@ -1,8 +1,8 @@
 """``/ws/volunteer``: offers, answers and status reports over one socket.
 
 Client messages (``data`` fields): ``offer.accept`` / ``offer.decline``
-(``assignment_id``, ``reason``?), ``assignment.status`` (``assignment_id``, ``status``),
-``position`` (``lon``, ``lat``, ``accuracy_m``?), ``assignment.contact``
+(``assignment_id``, ``reason``?), ``assignment.status`` (``assignment_id``, ``status``,
+``reason``?), ``position`` (``lon``, ``lat``, ``accuracy_m``?), ``assignment.contact``
 (``assignment_id``), ``visit.report`` (``assignment_id``, ``report``), ``ping``.
 Events: those on ``volunteer:<own id>`` and ``token:<own token id>``.
 """
@@ -45,7 +45,9 @@ async def _decline(sock: Socket, data: dict[str, Any]) -> Any:
 
 async def _status(sock: Socket, data: dict[str, Any]) -> Any:
     m: StatusReport = validate(StatusReport, data)
-    return await actions.report_status(sock.database, sock.principal, m.assignment_id, m.status)
+    return await actions.report_status(
+        sock.database, sock.principal, m.assignment_id, m.status, m.reason
+    )
 
 
 async def _position(sock: Socket, data: dict[str, Any]) -> Any:

@@ -24,6 +24,8 @@ from core.http.deps import Coordinator, CurrentUser, SessionDep, SettingsDep
 from core.http.listing import Cursor, Limit, Page, decode_cursor, page_of
 
 router = APIRouter(tags=["auth"])
+INVITE_PAGES = {Role.volunteer: "v", Role.household_contact: "h"}
+"""The page an invite link opens for its role (the phone pages spend the code themselves)."""
 
 
 def _token_out(issued: service.IssuedToken) -> TokenOut:
@@ -95,7 +97,8 @@ async def create_invite(
         display_name=body.display_name,
         ttl=timedelta(hours=settings.invite_ttl_hours),
     )
-    link = f"{settings.public_url.rstrip('/')}/join#{code}"
+    page = INVITE_PAGES.get(Role(invite.role), "join")
+    link = f"{settings.public_url.rstrip('/')}/{page}#{code}"
     return InviteOut(
         id=invite.id, code=code, link=link, role=Role(invite.role), expires_at=invite.expires_at
     )

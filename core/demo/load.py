@@ -150,13 +150,15 @@ async def _populate(
     )
     volunteer_user = await ensure_user(session, ACCOUNTS[4])
     first = volunteer_rows[0]
+    # The account people log in with to try dispatch: sendable at any hour, insured a year.
     volunteer_rows[0] = first.model_copy(
         update={
             "user_id": volunteer_user.id,
             "area_code": seat.code,
             "lon": seat.area.representative_point().x,
             "lat": seat.area.representative_point().y,
-            "insurance_valid_until": today + timedelta(days=365),  # the demo login is dispatchable
+            "availability": {"always": True},
+            "insurance_valid_until": today + timedelta(days=365),
         }
     )
     await create_volunteers(session=session, principal=None, rows=volunteer_rows)

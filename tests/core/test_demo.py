@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from core import clock
 from core.auth import service as auth_service
+from core.auth.models import User
 from core.auth.roles import SYSTEM, Role
 from core.db import Database
 from core.demo.load import load_demo
@@ -158,3 +159,16 @@ async def test_demo_fund_is_disclosed_and_its_books_balance(committed: Database)
     assert len({m.month for m in d.months}) >= 10  # a year of figures, by month
     assert any(x.donor == "匿名" for x in d.donations)
     assert books.drifts == []
+
+
+async def test_the_demo_volunteer_can_be_sent_at_any_hour(committed: Database) -> None:
+    """The account people log in with on /v: available always and insured, so a need raised
+    near it on the map is offered to it whatever the hour (the roster's own dates lapse)."""
+    await load_demo(committed, seed=5, households=100, volunteers=10, token_ttl=TTL)
+    async with committed.reader() as s:
+        user = await s.scalar(select(User).where(User.username == "volunteer"))
+        assert user is not None
+        v = await s.scalar(select(Volunteer).where(Volunteer.user_id == user.id))
+    assert v is not None and v.availability == {"always": True}
+    assert v.insurance_valid_until is not None
+    assert v.insurance_valid_until > clock.local_today() + timedelta(days=300)

@@ -84,6 +84,23 @@ async def test_decline_offers_the_next_volunteer_only_to_them(served: Served) ->
     assert set(mine1) == {str(v1)} and set(mine2) == {str(v2)}
 
 
+async def test_cannot_complete_carries_its_reason(served: Served) -> None:
+    p = await place(served.db, served.tc, served.n())
+    _, token = await volunteer(served.db, p, f"fail{p.community.code}")
+    c = await served.client(token)
+    create_need(served.server.base, p)
+    aid = (await until(c, "assignment.offered"))["data"]["id"]
+    assert (await c.request("offer.accept", {"assignment_id": aid}))["ok"]
+    answer = await c.request("assignment.status", {"assignment_id": aid, "status": "failed",
+                                                   "reason": "路断了 road blocked"})  # fmt: skip
+    assert answer["ok"] and answer["data"]["status"] == "failed"
+    failed = await until(c, "assignment.failed")
+    assert failed["data"]["reason"] == "路断了 road blocked"
+    long = await c.request("assignment.status", {"assignment_id": aid, "status": "failed",
+                                                 "reason": "x" * 501})  # fmt: skip
+    assert not long["ok"] and long["error"]["errors"][0]["loc"] == ["data", "reason"]
+
+
 async def test_an_expired_offer_is_offered_again_and_a_late_accept_refused(served: Served) -> None:
     p = await place(served.db, served.tc, served.n())
     _, t1 = await volunteer(served.db, p, f"slow{p.community.code}")
