@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.conftest import App, shot
+from tests.e2e.map_world import open_map
 from tests.e2e.phone_world import PHONE, expect, seat
 
 
@@ -32,6 +33,8 @@ def test_a_needs_help_member_turns_into_a_need(app: App, new_context: Any, outsi
     expect(page.locator("#incident option")).to_have_text(["测试地震 e2e"])
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "household", cjk="#report h2")
+    coordinator = new_context().new_page()  # the county's map, open before the report
+    open_map(coordinator, app)
     page.click("#report-form button[type=submit]")
     expect(page.locator("#report-result")).to_have_text("已上报。登记了 1 项求助。")
     page.click("#lang")  # English, on the same page
@@ -47,6 +50,8 @@ def test_a_needs_help_member_turns_into_a_need(app: App, new_context: Any, outsi
     assert board["totals"]["persons"]["confirmed"] == len(home["members"])  # the first report
     checked = app.api("GET", f"/needs?incident={s.incident_id}&household={home['id']}", family)
     assert need["id"] in {n["id"] for n in checked["items"]}  # the family sees it too
+    coordinator.wait_for_selector(f"path.need-{need['id']}", state="attached")  # live, no reload
+    assert coordinator.evaluate("() => performance.getEntriesByType('navigation').length") == 1
     assert outside == []
 
 
