@@ -34,6 +34,14 @@ def fmt(value: Any, unit: str = "") -> str:
     return str(value)
 
 
+def fmt_delta(value: Any, unit: str = "") -> str:
+    """A difference with its sign (shares in percentage points)."""
+    if not isinstance(value, int | float) or value == 0:
+        return fmt(value, unit if unit != "share" else "")
+    text = f"{100 * value:.1f} pp" if unit == "share" else fmt(value)
+    return text if value < 0 else f"+{text}"
+
+
 def table(head: list[str], rows: list[list[Any]], classes: list[str] | None = None) -> str:
     """An HTML table; numbers right-aligned, every cell escaped."""
     out = ["<table><tr>", *(f"<th>{escape(h)}</th>" for h in head), "</tr>"]
