@@ -18,7 +18,6 @@ minute  what happens (through the services)
 70      A picked up (10 water issued);  71: B en route;  72: A en route
 75      h2 reports 丙 safe                                     → h2 confirmed
 80      B arrived;  85: B done (fulfilled);  90: A arrived;  100: A done (fulfilled)
-180     the KPIs are read (``until``)
 ======  ==================================================================================
 """
 
@@ -75,12 +74,12 @@ def at(manual: clock.ManualClock, minute: int) -> None:
     manual.set(START + timedelta(minutes=minute))
 
 
-async def _declare(session: AsyncSession) -> uuid.UUID:
+async def _declare(session: AsyncSession, mode: str) -> uuid.UUID:
     registered = hooks.activation_hooks()
     for hook in (activation_hook, open_chain):
         hooks.on_activation(hook)
     try:
-        data = IncidentCreate(title="漾濞地震", hazard="earthquake", level=2, area=AREA)
+        data = IncidentCreate(title="漾濞地震", hazard="earthquake", level=2, area=AREA, mode=mode)
         return (await declare_incident(session=session, principal=None, data=data)).id
     finally:
         for hook in (open_chain, activation_hook):
@@ -110,17 +109,18 @@ async def _move(session: AsyncSession, aid: uuid.UUID, status: str) -> None:
     await report_status(session=session, principal=None, assignment_ids=[aid], status=status)
 
 
-async def play(session: AsyncSession, database: Database) -> Played:
-    """Play the timeline of the module docstring; the clock is left at minute 180."""
+async def play(session: AsyncSession, database: Database, mode: str = "real") -> Played:
+    """Play the timeline of the module docstring as a ``real`` incident or an isolated
+    ``drill`` (drill stock then)."""
     with clock.use_clock(clock.ManualClock(START)) as manual:
         w = await build(session)
         water = await make_item(session, "KPI-WATER")
         await make_item(session, "KPI-RICE")
         store = await depot(session, w, HOME[0] + 0.01, HOME[1])
-        await stock(session, store, water, 100)
+        await stock(session, store, water, 100, drill=mode != "real")
         for k in range(4):  # 1.1, 2.2, 3.3, 4.4 km north of the households
             await volunteer(session, w, HOME[0], HOME[1] + 0.01 * (k + 1), name=f"志愿者{k}")
-        incident = await _declare(session)
+        incident = await _declare(session, mode)
         p, h = w.p, w.h
         at(manual, 20)
         await _report(session, incident, h["h1"], [
@@ -172,5 +172,4 @@ async def play(session: AsyncSession, database: Database) -> Played:
                                     (100, a, "done")):  # fmt: skip
             at(manual, minute)
             await _move(session, aid, status)
-        at(manual, 180)
     return Played(w, incident, need_a, need_b, need_c, water, store)
