@@ -11,10 +11,10 @@ TINY: dict[str, Any] = {
     "hazard": "earthquake",
     "level": "III",
     "where": {"centre": {"lon": 99.955, "lat": 25.67}, "radius_km": 3},
-    "duration_minutes": 60,
-    "tick_seconds": 60,
+    "duration_minutes": 120,
+    "tick_seconds": 120,
     "seed": 5,
-    "population": {"households": 120, "volunteers": 30},
+    "population": {"households": 120, "volunteers": 60},
     "needs": [
         {"kind": "supplies", "rate": 0.3, "items": [{"item_code": "FOOD-RICE-KG", "quantity": 5}]},
         {
@@ -31,7 +31,7 @@ TINY: dict[str, Any] = {
         "unreachable_share": 0.1,
         "late_minutes": 40,
     },
-    "volunteers": {"on_duty_share": 0.9, "decline_rate": 0.1},
+    "volunteers": {"on_duty_share": 0.9, "decline_rate": 0.1, "service_minutes": 5},
 }
 
 
