@@ -28,8 +28,10 @@ STYLES = {"better": "green", "worse": "red"}
 
 
 def compare(
-    a: Annotated[Path, typer.Argument(help="report.json of run A (the baseline)")],
-    b: Annotated[Path, typer.Argument(help="report.json of run B")],
+    a: Annotated[
+        Path, typer.Argument(metavar="A.json", help="report.json of run A (the baseline)")
+    ],
+    b: Annotated[Path, typer.Argument(metavar="B.json", help="report.json of run B")],
     html: Annotated[Path | None, typer.Option("--html", help="Also write this HTML page")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts")] = False,
 ) -> None:
