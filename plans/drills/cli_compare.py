@@ -45,6 +45,8 @@ def compare(
             err.print(f"  {field}: {msg}")
         raise typer.Exit(code=2) from exc
     names = (name_of(doc_a, a), name_of(doc_b, b))
+    if names[0] == names[1]:  # the same scenario twice: tell the runs apart by their files
+        names = (f"{names[0]} ({a})", f"{names[1]} ({b})")
     rows = compare_runs(doc_a, doc_b)
     if html is not None:
         html.write_text(compare_html(names, rows), encoding="utf-8")

@@ -138,3 +138,10 @@ def test_bad_files_exit_2_naming_the_file_and_field(
     assert result.exit_code == 2
     assert f"{bad}: cannot compare this file" in result.stderr
     assert f"  {field}: {message}" in result.stderr
+
+
+def test_a_scenario_against_itself_names_the_files(files) -> None:
+    result = CliRunner().invoke(app, [str(files[0]), str(files[0]), "--json"])
+    doc = json.loads(result.stdout)
+    assert doc["a"] == f"earthquake / plan A ({files[0]})" == doc["b"]
+    assert {r["verdict"] for r in doc["rows"]} == {"same"}
