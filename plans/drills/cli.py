@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.sync import run
+from plans.drills.cli_compare import compare
 from plans.drills.scenario import SHIPPED, ScenarioError, load_scenario
 
 drill_app = typer.Typer(help="Drills: scenarios through the real engine.", no_args_is_help=True)
@@ -98,13 +99,4 @@ def drill_live(
     console.print(f"live drill {incident_id} finished")
 
 
-def register_compare() -> None:
-    """Add 9B's ``compare`` command when its module is there."""
-    try:
-        from plans.drills.cli_compare import compare
-    except ImportError:
-        return
-    drill_app.command("compare")(compare)
-
-
-register_compare()
+drill_app.command("compare")(compare)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -19,7 +21,7 @@ from plans.demo import load_demo_plans
 from plans.drills.counts import row_counts
 from plans.drills.runner import DrillResult, run_drill
 from tests.conftest import service_url
-from tests.plans.drills.drill_world import tiny, without_ids
+from tests.plans.drills.drill_world import TINY, tiny, without_ids
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +97,23 @@ async def test_a_drill_runs_on_postgresql() -> None:
     assert result.kpis["dispatch"]["done"] > 0
     with pytest.raises(ValueError, match="must be empty"):
         await run_drill(tiny(), database_url=url)
+
+
+def test_drill_run_writes_the_report(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from core.cli import app
+
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(yaml.safe_dump(TINY, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["drill", "run", str(scenario), "--report", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["rows_written"] > 0 and summary["plan_versions"]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["meta"]["seed"] == TINY["seed"]
+    assert report["meta"]["plan_versions"] == summary["plan_versions"]
+    assert (out / "report.html").stat().st_size > 0

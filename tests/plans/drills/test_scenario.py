@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from plans.drills.scenario import SHIPPED, ScenarioError, load_scenario, parse_scenario
 from tests.plans.drills.drill_world import TINY
@@ -63,3 +64,16 @@ def test_roman_levels_and_local_start() -> None:
     scenario = parse_scenario({**TINY, "level": "II", "start": "21:48"})
     assert scenario.level == 2
     assert scenario.starts_at.isoformat() == "2026-05-21T21:48:00+08:00"
+
+
+def test_the_cli_names_the_bad_field(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from core.cli import app
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**TINY, "volunteers": {"decline_rate": -1}}), encoding="utf-8")
+    result = CliRunner().invoke(app, ["drill", "run", str(bad), "--report", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "volunteers.decline_rate: must be between 0 and 1" in result.output
+    assert not (tmp_path / "report.json").exists()
