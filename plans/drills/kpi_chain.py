@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plans.chain_models import HouseholdCheckin, PersonCheckin
-from plans.drills.kpi_math import INF, active, cumulative, minutes, share_within, spread
+from plans.drills.kpi_math import INF, active, cumulative, share_within, spread
 from plans.drills.kpi_timeline import Scope, timeline
 
 ACCOUNTED = frozenset({"safe", "injured", "needs_help"})
@@ -39,15 +39,15 @@ async def chain_kpis(
     overdue_since: dict[str, float] = {}
     overdue_spans: list[tuple[float, float]] = []
     overdue_persons = 0
-    for kind, when, data in events:
-        t, hc = minutes(scope.start, when), str(data["household_checkin_id"])
+    for kind, t, data in events:
+        hc = data["household_checkin_id"]
         if kind == "checkin.overdue":
             overdue_since.setdefault(hc, t)
             overdue_persons += int(data.get("persons", 0))
             continue
         for member in data.get("members", ()):
             if member["status"] in ACCOUNTED:
-                accounted.setdefault(str(member["person_id"]), t)
+                accounted.setdefault(_key(member["person_id"]), t)
         if data["status"] == "confirmed":
             confirmed.setdefault(hc, t)
         if data["status"] != "overdue" and hc in overdue_since:
@@ -78,11 +78,17 @@ async def chain_kpis(
     return figures, series
 
 
+def _key(person_id: Any) -> str:
+    """A person id as 32 hex digits, whether read as text (events, SQLite) or a UUID."""
+    return str(person_id).replace("-", "")
+
+
 async def _vulnerable(session: AsyncSession, scope: Scope) -> list[str]:
-    stmt = select(PersonCheckin.person_id).where(
+    """Vulnerable persons' ids, read as text (no UUID object per row: a county has ~30,000)."""
+    stmt = select(type_coerce(PersonCheckin.person_id, String)).where(
         PersonCheckin.incident_id == scope.incident_id, PersonCheckin.vulnerable.is_(True)
     )
-    return [str(pid) for pid in await session.scalars(stmt)]
+    return [_key(pid) for pid in await session.scalars(stmt)]
 
 
 async def _count(session: AsyncSession, model: Any, scope: Scope) -> int:

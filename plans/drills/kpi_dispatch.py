@@ -41,8 +41,8 @@ async def dispatch_kpis(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     accepted: dict[str, tuple[str, float]] = {}
     busy: dict[str, float] = {}
     set_off: set[str] = set()
-    for kind, when, data in events:
-        status, t = kind.split(".", 1)[1], minutes(scope.start, when)
+    for kind, t, data in events:
+        status = kind.split(".", 1)[1]
         aid, vid = str(data["id"]), str(data["volunteer_id"])
         counts[status] += 1
         if status == "offered":

@@ -1,9 +1,11 @@
 """Reading an incident's timeline (its ``incident:<id>`` event stream) for the KPIs.
 
 One indexed query per call (``outbox_stream`` by stream and seq, joined to ``outbox``),
-filtered by event type and time; the rows come back in seq order as (type, at, payload).
-The time of an event is the outbox row's ``created_at`` (the injected clock when it was
-written: simulated time in an isolated drill).
+filtered by event type and time; the rows come back in seq order as (type, minutes from
+the start, payload). The time of an event is the outbox row's ``created_at`` (the
+injected clock when it was written: simulated time in an isolated drill). For a county
+(~100,000 events) the minutes are computed by the database and the payload decoded by
+orjson, which is several times faster than per-row datetime and JSON conversion.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import ColumnElement, Float, Text, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import UtcDateTime
 from core.events.models import OutboxEvent, OutboxStream
 
 
@@ -30,12 +34,25 @@ class Scope:
     is_drill: bool
 
 
+def elapsed(session: AsyncSession, column: Any, start: datetime) -> ColumnElement[float]:
+    """Minutes from ``start`` to a timestamp column, computed by the database."""
+    origin = literal(start, UtcDateTime())
+    if session.bind.dialect.name == "sqlite":
+        return (func.julianday(column) - func.julianday(origin)) * 1440.0
+    return cast(func.extract("epoch", column - origin), Float) / 60.0
+
+
 async def timeline(
     session: AsyncSession, scope: Scope, types: Sequence[str]
-) -> list[tuple[str, datetime, dict[str, Any]]]:
-    """The incident's events of ``types`` written at or before ``scope.until``."""
+) -> list[tuple[str, float, dict[str, Any]]]:
+    """The incident's events of ``types`` written at or before ``scope.until``, with
+    their minutes from the start (to the microsecond)."""
     stmt = (
-        select(OutboxEvent.type, OutboxEvent.created_at, OutboxEvent.payload)
+        select(
+            OutboxEvent.type,
+            elapsed(session, OutboxEvent.created_at, scope.start),
+            cast(OutboxEvent.payload, Text),
+        )
         .join(OutboxStream, OutboxStream.seq == OutboxEvent.seq)
         .where(
             OutboxStream.stream == f"incident:{scope.incident_id}",
@@ -44,4 +61,4 @@ async def timeline(
         )
         .order_by(OutboxEvent.seq)
     )
-    return [(t, at, payload) for t, at, payload in await session.execute(stmt)]
+    return [(t, round(m, 6), orjson.loads(p)) for t, m, p in await session.execute(stmt)]
