@@ -25,6 +25,7 @@ from core.incidents.match_loop import incidents_due
 from plans.chain_schemas import HouseholdReport, MemberReport, ReportedNeed
 from plans.drills.behaviour import Answers, FamilyPlan, plan_families
 from plans.drills.injects import Closure, Closures, aftershock, inside, lose_depot
+from plans.drills.pacing import Pacer
 from plans.drills.population import People, people_of
 from plans.drills.scenario import Scenario
 from plans.drills.scenario_parts import Inject
@@ -45,6 +46,7 @@ class Simulation:
         self.people, self.plan, self.crew, self.closures = people, plan, crew, closures
         self.rng, self.live = injects_rng, live
         self.match = not live  # a live drill's batches are the app's matching loop's
+        self.pacer = Pacer()
         self.members = people.members()
         self.pending = sorted(scenario.injects, key=lambda i: i.at_minutes)
         self.counts: Counter[str] = Counter()
@@ -82,8 +84,13 @@ class Simulation:
         while (fired := await fire_due(self.db, worker="drill", limit=1000)) > 0:
             self.counts["timers_fired"] += fired
         await self._reports(self.plan.due(k))
-        if self.match and self.incident_id in await incidents_due(self.db):
+        if self.match and await self._match_due(now):
             await self._match()
+
+    async def _match_due(self, now: datetime) -> bool:
+        if self.incident_id not in await incidents_due(self.db):
+            return False
+        return await self.pacer.due(self.db, self.incident_id, now)
 
     async def _match(self) -> None:
         from core.incidents.matching import match_incident  # numpy, OR-Tools: when solving
@@ -126,6 +133,7 @@ class Simulation:
 
     async def _inject(self, inject: Inject) -> None:
         self.counts[f"inject_{inject.kind}"] += 1
+        self.pacer.force = True
         if inject.kind == "aftershock":
             n = await aftershock(self.db, self.incident_id, inject, self.people, self.rng)
             self.counts["needs_aftershock"] += n
