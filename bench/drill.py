@@ -91,13 +91,15 @@ def make_run(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             wall = time.perf_counter() - t0
         phases = "  ".join(f"{k} {v:.1f} s" for k, v in result.phases.items())
         c = result.counts
-        print(f"\n[{label}] {c['loaded_persons']:,} persons, {c['loaded_households']:,} "
-              f"households, {c['loaded_volunteers']:,} volunteers ({c['on_duty']:,} on duty), "
-              f"{c['loaded_depots']} depots; {scenario.ticks} ticks of {scenario.tick_seconds} s")  # fmt: skip
+        print(
+            f"\n[{label}] {c['loaded_persons']:,} persons, {c['loaded_households']:,} "
+            f"households, {c['loaded_volunteers']:,} volunteers ({c['on_duty']:,} on duty), "
+            f"{c['loaded_depots']} depots; {scenario.ticks} ticks of {scenario.tick_seconds} s"
+        )
         print(f"  wall per phase: {phases}  (total {wall:.1f} s)")
         rows = sum(result.rows.values())
-        print(f"  rows written by the drill: {rows:,} "
-              f"({rows / max(result.phases['simulate'], 1e-9):,.0f} rows/s while simulating)")  # fmt: skip
+        rate = rows / max(result.phases["simulate"], 1e-9)
+        print(f"  rows written by the drill: {rows:,} ({rate:,.0f} rows/s while simulating)")
         top = sorted(result.rows.items(), key=lambda kv: -kv[1])[:8]
         print("  most rows: " + ", ".join(f"{t} {n:,}" for t, n in top))
         print("  simulated: " + ", ".join(f"{k} {v:,}" for k, v in sorted(c.items())
