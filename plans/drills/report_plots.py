@@ -39,7 +39,7 @@ def _lines(title: str, t: list[int], lines: dict[str, list[int]], ylabel: str) -
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.0, 3.0))
     for label, values in lines.items():
-        ax.step(t, values, where="post", label=label)
+        ax.plot(t, values, label=label)  # the state at each bucket edge
     ax.set(title=title, xlabel="分钟 minutes from start", ylabel=ylabel)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
