@@ -99,6 +99,8 @@ async def run_drill(
 ) -> DrillResult:
     """Run ``scenario`` isolated (see the module doc); the result, report written when
     ``out_dir`` is given."""
+    if scenario.population.source == "registry" and source_db is None:
+        raise ValueError("population.source is registry: give the source database (--source-db)")
     tmp = None
     if database_url is None:
         tmp = tempfile.TemporaryDirectory(prefix="huzhu-drill-")

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from core.config import get_settings
 from core.db import Base, Database
 from core.demo.load import load_demo
 from core.migrate import upgrade
@@ -70,6 +71,10 @@ async def test_the_source_database_is_only_read(tmp_path: Path) -> None:
     assert await _fingerprint(live) == before
     with pytest.raises(ValueError, match="source database"):
         await run_drill(tiny(), source_db=url, database_url=url)
+    with pytest.raises(ValueError, match="configured live database"):
+        await run_drill(tiny(), database_url=get_settings().database_url)
+    with pytest.raises(ValueError, match="--source-db"):
+        await run_drill(tiny(population={"source": "registry"}))
     assert await _fingerprint(live) == before
     await live.dispose()
 
