@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.incidents.match_models import Assignment
-from plans.drills.kpi_math import minutes
 from plans.drills.kpi_timeline import Scope, timeline
 
 COUNTED = ("offered", "accepted", "declined", "expired", "withdrawn", "done", "failed",
@@ -55,7 +54,7 @@ async def dispatch_kpis(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         elif status in ENDS and aid in accepted:
             vid, t0 = accepted.pop(aid)
             busy[vid] = busy.get(vid, 0.0) + (t - t0)
-    end = minutes(scope.start, scope.until)
+    end = scope.minutes(scope.until)
     for vid, t0 in accepted.values():
         busy[vid] = busy.get(vid, 0.0) + (end - t0)
     duty = sum(end - t for t in first_offer.values())

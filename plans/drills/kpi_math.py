@@ -11,14 +11,8 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 INF = math.inf
-
-
-def minutes(since: datetime, at: datetime) -> float:
-    """Minutes from ``since`` to ``at``."""
-    return (at - since).total_seconds() / 60.0
 
 
 def nearest_rank(values: Sequence[float], p: float) -> float | None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.incidents.need_models import Need, NeedItem
 from core.registry.items.models import Item
-from plans.drills.kpi_math import INF, active, cumulative, minutes, spread
+from plans.drills.kpi_math import INF, active, cumulative, spread
 from plans.drills.kpi_timeline import Scope
 
 BANDS = (("P1", 50.0), ("P2", 40.0), ("P3", 30.0), ("P4", float("-inf")))
@@ -47,9 +47,9 @@ async def need_kpis(
     for severity, vulnerability, status, created, closed in await session.execute(stmt):
         row = bands[band(severity, vulnerability)]
         row["raised"] += 1
-        t0 = minutes(scope.start, created)
+        t0 = scope.minutes(created)
         closed_by = closed is not None and closed <= scope.until
-        end = minutes(scope.start, closed) if closed_by else INF
+        end = scope.minutes(closed) if closed_by else INF
         spans.append((t0, end))
         if status == "fulfilled" and closed_by:
             row["met"] += 1

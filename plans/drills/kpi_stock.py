@@ -5,7 +5,8 @@
   stock — ``−Σ(on_hand_delta − reserved_delta)``: a reservation takes stock, a release
   gives it back, issuing reserved stock changes nothing more, issuing unreserved stock
   takes it.
-* **Rate**: consumed / days elapsed since the incident started.
+* **Rate**: consumed / incident days elapsed since the start (a live drill's wall days ×
+  its speed-up).
 * **Available**: free, unexpired stock now in the lots this incident may draw from
   (:func:`core.stock.take.serving`: real lots for a real incident; drill lots, its own
   shadow lots included, for a drill).
@@ -24,7 +25,6 @@ from core.registry.depots.models import Depot
 from core.registry.items.models import Item
 from core.stock.models import Lot, Move
 from core.stock.take import serving
-from plans.drills.kpi_math import minutes
 from plans.drills.kpi_timeline import Scope
 
 KINDS = ("reserve", "release", "issue")
@@ -50,7 +50,7 @@ async def stock_kpis(session: AsyncSession, scope: Scope) -> list[dict[str, Any]
         .group_by(Lot.depot_id, Lot.item_id)
     )  # fmt: skip
     available = {(d, i): int(q or 0) for d, i, q in await session.execute(stmt)}
-    days = max(minutes(scope.start, scope.until) / 1440.0, 1e-9)
+    days = max(scope.minutes(scope.until) / 1440.0, 1e-9)
     names = await _names(session, {d for d, _ in consumed}, {i for _, i in consumed})
     depots: dict[Any, dict[str, Any]] = {}
     for (depot_id, item_id), used in sorted(consumed.items(), key=lambda kv: str(kv[0])):

@@ -26,12 +26,21 @@ from core.events.models import OutboxEvent, OutboxStream
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What every KPI is computed over: one incident, from ``start`` to ``until``."""
+    """What every KPI is computed over: one incident, from ``start`` to ``until``.
+
+    Times are incident minutes: wall minutes × ``speedup``. A live drill runs on wall time
+    with its deadlines divided by its speed-up, so this puts it on the same scale as the
+    scenario, an isolated drill and a real incident (speed-up 1)."""
 
     incident_id: uuid.UUID
     start: datetime
     until: datetime
     is_drill: bool
+    speedup: float = 1.0
+
+    def minutes(self, at: datetime) -> float:
+        """Incident minutes from the start to ``at``."""
+        return (at - self.start).total_seconds() / 60.0 * self.speedup
 
 
 def elapsed(session: AsyncSession, column: Any, start: datetime) -> ColumnElement[float]:
@@ -61,4 +70,5 @@ async def timeline(
         )
         .order_by(OutboxEvent.seq)
     )
-    return [(t, round(m, 6), orjson.loads(p)) for t, m, p in await session.execute(stmt)]
+    rows = await session.execute(stmt)
+    return [(t, round(m * scope.speedup, 6), orjson.loads(p)) for t, m, p in rows]

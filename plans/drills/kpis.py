@@ -4,10 +4,11 @@ assignments and stock ledger moves. Set-based: a fixed number of queries whateve
 size (a county, ~100,000 persons, in seconds).
 
 Keys of :func:`incident_kpis` (times in minutes from the incident's start,
-``declared_at``; ``None`` where a figure does not exist, e.g. a percentile over persons
+``declared_at`` — a live drill's wall minutes × its speed-up, so it reads on the
+scenario's scale; ``None`` where a figure does not exist, e.g. a percentile over persons
 never accounted for):
 
-``incident``            id, title, hazard, level, mode, start, until, minutes
+``incident``            id, title, hazard, level, mode, speedup, start, until, minutes
 ``chain``               households, households_confirmed, persons, persons_accounted,
                         vulnerable_persons, vulnerable_accounted, vulnerable_minutes
                         {p50, p90, max}, vulnerable_within {"30", "60", "120"} (shares of
@@ -47,7 +48,7 @@ from core.errors import NotFound
 from core.incidents.models import Incident
 from plans.drills.kpi_chain import chain_kpis
 from plans.drills.kpi_dispatch import dispatch_kpis
-from plans.drills.kpi_math import edges, minutes
+from plans.drills.kpi_math import edges
 from plans.drills.kpi_needs import need_kpis
 from plans.drills.kpi_stock import stock_kpis
 from plans.drills.kpi_timeline import Scope
@@ -72,8 +73,8 @@ async def incident_kpis(
         raise NotFound(f"incident {incident_id} not found")
     end = until or incident.stood_down_at or clock.now()
     scope = Scope(incident.id, incident.declared_at, max(end, incident.declared_at),
-                  incident.is_drill)  # fmt: skip
-    span = minutes(scope.start, scope.until)
+                  incident.is_drill, incident.speedup or 1.0)  # fmt: skip
+    span = scope.minutes(scope.until)
     at = edges(span, bucket_minutes)
     chain, chain_series = await chain_kpis(session, scope, at)
     needs, need_series = await need_kpis(session, scope, at)
@@ -84,6 +85,7 @@ async def incident_kpis(
             "hazard": incident.hazard,
             "level": incident.level,
             "mode": incident.mode,
+            "speedup": scope.speedup,
             "start": _iso(scope.start),
             "until": _iso(scope.until),
             "minutes": round(span, 2),

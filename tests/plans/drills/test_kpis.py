@@ -9,11 +9,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.errors import NotFound
 from core.ids import uuid7
 from core.incidents.match_models import Assignment
+from core.incidents.models import Incident
 from plans.drills.kpis import incident_kpis
 from tests.plans.chain_world import START
 from tests.plans.drills.kpi_world import play
@@ -127,3 +128,21 @@ async def test_json_safe_and_until_bounds_the_timeline(kpis, session) -> None:
 async def test_unknown_incident(session) -> None:
     with pytest.raises(NotFound):
         await incident_kpis(session, incident_id=uuid7())
+
+
+async def test_a_live_drill_reads_in_incident_minutes(kpis, session) -> None:
+    """A live drill at speed-up 2 lives on wall time with halved deadlines: the same wall
+    timeline is twice as long in incident minutes; ratios do not change."""
+    played, k = kpis
+    await session.execute(
+        update(Incident).where(Incident.id == played.incident).values(mode="live_drill", speedup=2)
+    )
+    live = await incident_kpis(session, incident_id=played.incident, until=UNTIL)
+    assert (live["incident"]["minutes"], live["incident"]["speedup"]) == (480, 2.0)
+    assert live["chain"]["vulnerable_minutes"] == {"p50": 90.0, "p90": 150.0, "max": 150.0}
+    assert live["chain"]["vulnerable_within"] == {"30": 0.0, "60": 0.3333, "120": 0.6667}
+    assert live["needs_by_band"]["P1"]["fulfil_minutes"]["p50"] == 48.0
+    assert live["series"]["t_minutes"] == list(range(0, 481, 10))
+    assert live["series"]["households_confirmed"] == steps(480, {40: 1, 90: 2, 150: 3})
+    assert live["dispatch"]["utilisation"] == k["dispatch"]["utilisation"]
+    assert live["stock"][0]["days_left"] == 3.0  # 10 taken in 1/3 of an incident day
