@@ -75,6 +75,17 @@ def headline_rows(kpis: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def meta_lists(meta: dict[str, Any]) -> list[str]:
+    """Lists of records in the meta (e.g. the plan versions a drill exercised) as tables."""
+    out = []
+    for key, value in meta.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            head = list(dict.fromkeys(k for v in value for k in v))
+            rows = [[fmt(v.get(h)) for h in head] for v in value]
+            out += [f"<h3>{escape(key)}</h3>", table(head, rows)]
+    return out
+
+
 def render(meta: dict[str, Any], kpis: dict[str, Any], plots: dict[str, str], map_uri: str) -> str:
     """The report page: meta, the KPI table, detail tables, plots and the map."""
     inc = kpis["incident"]
@@ -83,7 +94,7 @@ def render(meta: dict[str, Any], kpis: dict[str, Any], plots: dict[str, str], ma
     info = [["incident", inc["id"]], ["hazard", inc["hazard"]], ["level", inc["level"]],
             ["mode", inc["mode"]], ["start", inc["start"]], ["until", inc["until"]],
             *([k, fmt(v)] for k, v in meta.items() if not isinstance(v, dict | list))]  # fmt: skip
-    body += ["<h2>概况 Run</h2>", table(["", ""], info)]
+    body += ["<h2>概况 Run</h2>", table(["", ""], info), *meta_lists(meta)]
     body += ["<h2>关键指标 KPIs</h2>", table(["KPI", "value", "unit"], headline_rows(kpis))]
     bands = kpis["needs_by_band"]
     body += ["<h2>按优先级 Needs by priority band</h2>", table(

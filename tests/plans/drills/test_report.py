@@ -17,7 +17,8 @@ from tests.plans.chain_world import START
 from tests.plans.drills.kpi_world import play
 
 UNTIL = START + timedelta(minutes=240)
-META = {"scenario": "tiny", "seed": 7, "plan": "A 预案", "wall_seconds": 1.5}
+META = {"scenario": "tiny", "seed": 7, "plan": "A 预案", "wall_seconds": 1.5,
+        "plan_versions": [{"plan": "一村地震预案", "version": 3}]}  # fmt: skip
 
 
 @pytest.fixture
@@ -60,6 +61,7 @@ async def test_html_has_the_kpi_table_plots_and_map(built) -> None:
     assert html.count('<img alt="') == 7  # 3 over time, bands, unmet items, stock days, map
     assert 'alt="map of needs and coverage"' in html
     assert "KPI-RICE" in html and "库" in html  # unmet item, depot
+    assert "<td>一村地震预案</td><td class=n>3</td>" in html  # the plan version exercised
 
 
 def test_plots_use_the_cjk_font_when_installed() -> None:
