@@ -63,10 +63,6 @@ HOME = (99.901, 25.601)  # where chain_world puts every household
 class Played:
     w: ChainWorld
     incident: uuid.UUID
-    need_a: uuid.UUID
-    need_b: uuid.UUID
-    need_c: uuid.UUID
-    water: uuid.UUID
     depot: uuid.UUID
 
 
@@ -136,8 +132,8 @@ async def play(session: AsyncSession, database: Database, mode: str = "real") ->
         at(manual, 50)
         c = NeedCreate(kind="medical", household_id=h["h3"], severity=2, skills=["medical"],
                        items=[{"item_code": "KPI-RICE", "quantity": 5}])  # fmt: skip
-        (need_c,) = await create_needs(session=session, principal=None, incident_id=incident,
-                                       rows=[c], source=NeedSource.coordinator)  # fmt: skip
+        await create_needs(session=session, principal=None, incident_id=incident,
+                           rows=[c], source=NeedSource.coordinator)  # fmt: skip
         at(manual, 61)
         await mark_overdue(session=session, incident_id=incident, due=START + timedelta(minutes=60))
         at(manual, 62)
@@ -172,4 +168,4 @@ async def play(session: AsyncSession, database: Database, mode: str = "real") ->
                                     (100, a, "done")):  # fmt: skip
             at(manual, minute)
             await _move(session, aid, status)
-    return Played(w, incident, need_a, need_b, need_c, water, store)
+    return Played(w, incident, store)
