@@ -11,12 +11,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from core import clock
 from core.errors import NotFound
 from core.ids import uuid7
 from core.incidents.match_models import Assignment
 from core.incidents.models import Incident
 from plans.drills.kpis import incident_kpis
-from tests.plans.chain_world import START
+from tests.plans.chain_world import START, activate, build
 from tests.plans.drills.kpi_world import play
 
 UNTIL = START + timedelta(minutes=240)
@@ -146,3 +147,16 @@ async def test_a_live_drill_reads_in_incident_minutes(kpis, session) -> None:
     assert live["series"]["households_confirmed"] == steps(480, {40: 1, 90: 2, 150: 3})
     assert live["dispatch"]["utilisation"] == k["dispatch"]["utilisation"]
     assert live["stock"][0]["days_left"] == 3.0  # 10 taken in 1/3 of an incident day
+
+
+async def test_an_incident_just_declared(session) -> None:
+    with clock.use_clock(clock.ManualClock(START)):
+        w = await build(session)
+        incident, _ = await activate(session, [w.c["C1"]])
+        k = await incident_kpis(session, incident_id=incident)
+    assert k["incident"]["minutes"] == 0 and k["series"]["t_minutes"] == [0]
+    assert k["chain"]["households"] == 3 and k["chain"]["vulnerable_persons"] == 2
+    assert k["chain"]["vulnerable_minutes"] == {"p50": None, "p90": None, "max": None}
+    assert k["chain"]["vulnerable_within"] == {"30": 0.0, "60": 0.0, "120": 0.0}
+    assert k["needs"] == {"raised": 0, "met": 0, "cancelled": 0, "unmet": 0}
+    assert (k["unmet_by_item"], k["stock"], k["dispatch"]["utilisation"]) == ([], [], None)
