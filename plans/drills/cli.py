@@ -1,4 +1,4 @@
-"""``huzhu drill run|live|compare``: the Typer app the composition root (core/cli.py) adds."""
+"""``huzhu drill run|live|compare|report``: the Typer app the composition root adds."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.table import Table
 
 from core.sync import run
 from plans.drills.cli_compare import compare
+from plans.drills.cli_report import report
 from plans.drills.scenario import SHIPPED, ScenarioError, load_scenario
 
 drill_app = typer.Typer(help="Drills: scenarios through the real engine.", no_args_is_help=True)
@@ -100,3 +101,4 @@ def drill_live(
 
 
 drill_app.command("compare")(compare)
+drill_app.command("report")(report)
