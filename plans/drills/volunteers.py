@@ -7,7 +7,8 @@ the depot (travel + ``pickup_minutes``), en route, arrive (travel, slowed by a r
 closure), done (``service_minutes`` later). Whatever fell due is applied through the
 dispatch state machine (:func:`core.incidents.dispatch.transition`), one call per status
 for all volunteers at once, in one transaction per tick. An answer that would come after
-the offer's deadline is never sent: the offer timer expires it.
+the offer's deadline is never sent: the offer timer expires it. Each trip starts from the
+volunteer's home point (positions are not simulated, so matching sees homes too).
 """
 
 from __future__ import annotations
