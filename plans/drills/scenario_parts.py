@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.incidents.need_models import NeedKind
 from core.registry.vocab import SKILLS, VULNERABILITY_TAGS
@@ -25,6 +33,7 @@ Share = Annotated[float, AfterValidator(_share)]
 Minutes = Annotated[float, Field(ge=0, le=7 * 24 * 60, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 ItemCode = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
+DEMO_COUNTY = "532922000000"
 CLASSES = ("anyone", "vulnerable", *VULNERABILITY_TAGS)
 
 
@@ -62,6 +71,13 @@ class Population(Strict):
     area: Annotated[str, Field(pattern=r"^\d{12}$")] = "532922000000"
     households: Annotated[int, Field(ge=1, le=200_000)] = 300
     volunteers: Annotated[int, Field(ge=1, le=20_000)] = 60
+
+    @field_validator("area")
+    @classmethod
+    def _generated_area(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("source") == "generate" and value != DEMO_COUNTY:
+            raise ValueError(f"the generator makes the demo county {DEMO_COUNTY} (漾濞)")
+        return value
 
 
 class NeedItem(Strict):

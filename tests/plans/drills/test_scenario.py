@@ -46,6 +46,12 @@ def test_every_bad_field_is_named() -> None:
     assert errors["injects[0]"].startswith("a road_closed inject needs where")
 
 
+def test_only_the_demo_county_is_generated() -> None:
+    errors = _errors({**TINY, "population": {"area": "532901000000"}})
+    assert errors == {"population.area": "the generator makes the demo county 532922000000 (漾濞)"}
+    assert parse_scenario({**TINY, "population": {"source": "registry", "area": "532901000000"}})
+
+
 def test_where_is_a_circle_or_a_polygon() -> None:
     errors = _errors({**TINY, "where": {"centre": {"lon": 99.9, "lat": 25.6}}})
     assert errors == {"where": "give centre and radius_km, or polygon"}
