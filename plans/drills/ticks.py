@@ -1,11 +1,15 @@
-"""One simulated tick, in order: injects due, the volunteers' answers and reports that fell
-due since the last tick (:class:`plans.drills.volunteers.Crew`, each at its own moment),
-timers due (:func:`core.events.timers.fire_due`:
-offer expiries, check-in deadlines, escalations), this tick's family reports in one
-:func:`plans.reports.report_households` transaction, a matching batch for the incident
-and its offers (:func:`core.incidents.matching.match_incident`,
-:func:`core.incidents.dispatch_loop.after_batches`), then the volunteers' answers and
-reports (:class:`plans.drills.volunteers.Crew`)."""
+"""One simulated tick, in order:
+
+1. the injects due (:mod:`plans.drills.injects`);
+2. the volunteers' answers and reports that fell due since the last tick, each at its own
+   moment (:class:`plans.drills.volunteers.Crew`);
+3. the timers due (:func:`core.events.timers.fire_due`: offer expiries, check-in
+   deadlines, escalations, reservation holds);
+4. this tick's family reports, in one :func:`plans.reports.report_households` transaction;
+5. a matching batch and its offers (:func:`core.incidents.matching.match_incident`,
+   :func:`core.incidents.dispatch_loop.after_batches`) when :mod:`plans.drills.pacing`
+   says one is due (never in a live drill: the app's loop matches).
+"""
 
 from __future__ import annotations
 
@@ -76,6 +80,7 @@ class Simulation:
                 bar.update(task, advance=1)
 
     async def tick(self, k: int, now: datetime) -> None:
+        """Tick ``k`` (from 1) at ``now``; see the module doc."""
         elapsed = timedelta(seconds=k * self.s.tick_seconds)
         while self.pending and timedelta(minutes=self.pending[0].at_minutes) <= elapsed:
             await self._inject(self.pending.pop(0))
