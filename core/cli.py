@@ -26,6 +26,7 @@ from core.config import get_settings
 from core.db import Database
 from core.errors import DomainError
 from core.sync import run
+from plans.drills.cli import drill_app
 from realtime.cli_volunteer import volunteer as volunteer_client
 
 app = typer.Typer(help="Huzhu 互助 — community charity emergency response.", no_args_is_help=True)
@@ -43,6 +44,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(households_app, name="households")
 app.add_typer(volunteers_app, name="volunteers")
 app.add_typer(stock_app, name="stock")
+app.add_typer(drill_app, name="drill")
 app.command("volunteer")(volunteer_client)  # the volunteer's terminal client
 
 console = Console()

@@ -1,0 +1,1 @@
+"""Drill simulations: scenarios run through the real services on a simulated clock."""

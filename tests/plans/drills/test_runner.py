@@ -1,0 +1,124 @@
+"""The isolated runner: same seed, same KPIs; the source database is only read."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from core.config import get_settings
+from core.db import Base, Database
+from core.demo.load import load_demo
+from core.migrate import upgrade
+from plans.demo import load_demo_plans
+from plans.drills.counts import row_counts
+from plans.drills.runner import DrillResult, run_drill
+from tests.conftest import service_url
+from tests.plans.drills.drill_world import TINY, tiny, without_ids
+
+
+@pytest.fixture(scope="module")
+def first_run() -> DrillResult:
+    return asyncio.run(run_drill(tiny()))
+
+
+async def test_the_drill_runs_through_the_services(first_run: DrillResult) -> None:
+    k = first_run.kpis
+    assert k["incident"]["mode"] == "drill"
+    assert k["chain"]["households"] > 0 and k["chain"]["households_confirmed"] > 0
+    assert k["needs"]["raised"] > 0 and k["needs"]["met"] > 0
+    assert k["dispatch"]["offers"] > 0 and k["dispatch"]["done"] > 0
+    assert first_run.rows["person_checkin"] == k["chain"]["persons"]
+    assert first_run.meta["plan_versions"][0]["plan"].endswith("地震灾害慈善应急预案")
+
+
+async def test_the_same_seed_gives_the_same_kpis(first_run: DrillResult) -> None:
+    again = await run_drill(tiny())
+    assert without_ids(again.kpis) == without_ids(first_run.kpis)
+    assert again.counts == first_run.counts
+    other = await run_drill(tiny(seed=6))
+    assert without_ids(other.kpis) != without_ids(first_run.kpis)
+
+
+async def _fingerprint(db: Database) -> tuple[dict[str, int], str]:
+    digest = hashlib.sha256()
+    async with db.reader() as session:
+        for table in Base.metadata.sorted_tables:
+            rows = await session.execute(select(table).order_by(*table.primary_key.columns))
+            for row in rows:
+                digest.update(repr(tuple(row)).encode())
+    return await row_counts(db), digest.hexdigest()
+
+
+async def test_the_source_database_is_only_read(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/live.sqlite"
+    live = Database(url)
+    await upgrade(live)
+    await load_demo(live, seed=2, households=150, volunteers=30, token_ttl=timedelta(hours=1),
+                    extra_loaders={"plans": load_demo_plans})  # fmt: skip
+    before = await _fingerprint(live)
+    result = await run_drill(tiny(), source_db=url)
+    assert result.counts["loaded_household"] == before[0]["household"]
+    assert result.kpis["chain"]["households"] > 0 and result.kpis["needs"]["raised"] > 0
+    assert await _fingerprint(live) == before
+    with pytest.raises(ValueError, match="source database"):
+        await run_drill(tiny(), source_db=url, database_url=url)
+    with pytest.raises(ValueError, match="configured live database"):
+        await run_drill(tiny(), database_url=get_settings().database_url)
+    with pytest.raises(ValueError, match="--source-db"):
+        await run_drill(tiny(population={"source": "registry"}))
+    assert await _fingerprint(live) == before
+    await live.dispose()
+
+
+async def _fresh_postgres(url: str) -> str:
+    """A database of its own beside the test database (the shared one stays migrated)."""
+    base = make_url(url)
+    name = f"{base.database}_drill"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    fresh = base.set(database=name).render_as_string(hide_password=False)
+    db = Database(fresh)
+    async with db.engine.begin() as conn:
+        await conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    await db.dispose()
+    return fresh
+
+
+async def test_a_drill_runs_on_postgresql() -> None:
+    url = await _fresh_postgres(service_url("HUZHU_TEST_DATABASE_URL", "PostgreSQL"))
+    result = await run_drill(tiny(), database_url=url)
+    assert result.kpis["dispatch"]["done"] > 0
+    with pytest.raises(ValueError, match="must be empty"):
+        await run_drill(tiny(), database_url=url)
+
+
+def test_drill_run_writes_the_report(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from core.cli import app
+
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(yaml.safe_dump(TINY, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["drill", "run", str(scenario), "--report", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["rows_written"] > 0 and summary["plan_versions"]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["meta"]["seed"] == TINY["seed"]
+    assert report["meta"]["plan_versions"] == summary["plan_versions"]
+    assert (out / "report.html").stat().st_size > 0
