@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     test_database_url: str | None = Field(
         None, description="Tests only: PostgreSQL+PostGIS database the suite may wipe."
     )
+    test_drill_database_url: str | None = Field(
+        None, description="Tests only: a second PostGIS database a drill test may wipe."
+    )
     test_redis_url: str | None = Field(None, description="Tests only: Redis the suite may use.")
     bench_database_url: str | None = Field(
         None, description="Benchmarks only: PostgreSQL+PostGIS database `make bench` may wipe."

@@ -10,14 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import select
 
 from core.config import get_settings
 from core.db import Base, Database
 from core.demo.load import load_demo
-from core.migrate import upgrade
+from core.migrate import upgrade, wipe_postgres
 from plans.demo import load_demo_plans
 from plans.drills.counts import row_counts
 from plans.drills.runner import DrillResult, run_drill
@@ -79,25 +77,18 @@ async def test_the_source_database_is_only_read(tmp_path: Path) -> None:
     await live.dispose()
 
 
-async def _fresh_postgres(url: str) -> str:
-    """A database of its own beside the test database (the shared one stays migrated)."""
-    base = make_url(url)
-    name = f"{base.database}_drill"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    fresh = base.set(database=name).render_as_string(hide_password=False)
-    db = Database(fresh)
-    async with db.engine.begin() as conn:
-        await conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+async def _empty_postgres() -> str:
+    """The drill database beside the test database (``HUZHU_TEST_DRILL_DATABASE_URL``, a
+    PostGIS database of its own: the shared one stays migrated), emptied."""
+    url = service_url("HUZHU_TEST_DRILL_DATABASE_URL", "a second PostgreSQL + PostGIS database")
+    db = Database(url)
+    await wipe_postgres(db)
     await db.dispose()
-    return fresh
+    return url
 
 
 async def test_a_drill_runs_on_postgresql() -> None:
-    url = await _fresh_postgres(service_url("HUZHU_TEST_DATABASE_URL", "PostgreSQL"))
+    url = await _empty_postgres()
     result = await run_drill(tiny(), database_url=url)
     assert result.kpis["dispatch"]["done"] > 0
     with pytest.raises(ValueError, match="must be empty"):
