@@ -33,7 +33,8 @@ def click_map(page: Any, lon: float, lat: float, *, zoom: int | None = None) -> 
     """A real mouse click on the map at ``lon``/``lat`` (centred there first at ``zoom``)."""
     if zoom is not None:
         page.evaluate(
-            "([lat, lon, z]) => window.huzhu.map.setView([lat, lon], z)", [lat, lon, zoom]
+            "([lat, lon, z]) => window.huzhu.map.setView([lat, lon], z, {animate: false})",
+            [lat, lon, zoom],
         )
     x, y = page.evaluate(
         "([lat, lon]) => { const p = window.huzhu.map.latLngToContainerPoint([lat, lon]);"
@@ -63,7 +64,9 @@ def declare_polygon(page: Any, corners: list[tuple[float, float]], *, title: str
     """Declare an incident from the map by clicking ``corners`` and finishing; its id."""
     page.click("#declare-polygon")
     lon, lat = corners[0]
-    page.evaluate("([lat, lon]) => window.huzhu.map.setView([lat, lon], 14)", [lat, lon])
+    page.evaluate(
+        "([lat, lon]) => window.huzhu.map.setView([lat, lon], 14, {animate: false})", [lat, lon]
+    )
     for lon, lat in corners:
         click_map(page, lon, lat)
     page.click("#finish-polygon")

@@ -65,18 +65,21 @@ export function setupActions(ctx) {
   for (const b of document.querySelectorAll("form .cancel")) b.onclick = reset;
 
   map.on("click", (e) => {
+    // Where the pointer is: Leaflet reports a small marker's own centre for a click on it,
+    // and a drawn corner or a raised need must not jump onto a nearby marker.
+    const at = e.originalEvent ? map.mouseEventToLatLng(e.originalEvent) : e.latlng;
     if (mode === "circle") {
-      centre = e.latlng;
+      centre = at;
       drawCircle();
       declareForm.querySelector(".circle-only").hidden = false;
       declareForm.hidden = false;
       hint(null);
     } else if (mode === "polygon") {
-      vertices.push(e.latlng);
+      vertices.push(at);
       draft.clearLayers();
       L.polygon(vertices, { color: "#b3261e", className: "draft" }).addTo(draft);
     } else if (mode === "need") {
-      needAt = e.latlng;
+      needAt = at;
       draft.clearLayers();
       L.circleMarker(needAt, { radius: 8, color: "#d32f2f", className: "draft" }).addTo(draft);
       needForm.hidden = false;
