@@ -19,6 +19,7 @@ from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.incidents.need_models import Need, NeedItem
+from core.incidents.priority import priority
 from core.registry.items.models import Item
 from plans.drills.kpi_math import INF, active, cumulative, spread
 from plans.drills.kpi_timeline import Scope
@@ -28,7 +29,7 @@ BANDS = (("P1", 50.0), ("P2", 40.0), ("P3", 30.0), ("P4", float("-inf")))
 
 def band(severity: int, vulnerability: float) -> str:
     """The priority band of a need (see the module docstring)."""
-    base = 10.0 * severity + vulnerability
+    base = priority(severity, vulnerability, 0)
     return next(name for name, floor in BANDS if base >= floor)
 
 
