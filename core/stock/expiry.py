@@ -12,8 +12,10 @@ When it fires, in the timer's claiming transaction (:mod:`core.events.timers`):
 * its need is ``fulfilled`` or ``cancelled`` → released (reason ``need closed``).
 
 A reservation released by hand at the same moment makes the release 409; the timer then
-does nothing. The handler is registered on import; :mod:`core.stock.reserve` imports this
-module, so it is active wherever reservations can be made.
+does nothing. Expiries due together are also fired as a set (:func:`on_expiries`, the same
+rules in a few statements, :mod:`core.stock.release_many`). The handlers are registered on
+import; :mod:`core.stock.reserve` imports this module, so they are active wherever
+reservations can be made.
 """
 
 from __future__ import annotations
@@ -22,19 +24,21 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.config import get_settings
+from core.db import chunks
 from core.errors import Conflict
 from core.events.models import Timer
-from core.events.timers import DueTimer, timer_handler
+from core.events.timers import DueTimer, timer_batch_handler, timer_handler
 from core.ids import uuid7
 from core.incidents.models import IncidentMode
 from core.incidents.need_models import Need, NeedStatus
 from core.stock.models import Reservation
 from core.stock.release import release
+from core.stock.release_many import release_many
 
 EXPIRY_TIMER = "stock.reservation_expiry"
 _CLOSED = frozenset({NeedStatus.fulfilled.value, NeedStatus.cancelled.value})
@@ -82,6 +86,44 @@ async def on_expiry(*, session: AsyncSession, timer: DueTimer) -> None:
         await _let_go(session, rid, reason="need closed", status="released")
     else:
         await _rearm(session, timer, rid)
+
+
+@timer_batch_handler(EXPIRY_TIMER)
+async def on_expiries(*, session: AsyncSession, timers: list[DueTimer]) -> None:
+    """:func:`on_expiry` for many timers: one read, one set release, one re-arm."""
+    rid_of = {t.id: uuid.UUID(str(t.payload["reservation_id"])) for t in timers}
+    state: dict[uuid.UUID, tuple[str, str]] = {}
+    for part in chunks(sorted(set(rid_of.values()))):
+        for r in await session.execute(
+            select(Reservation.id, Reservation.status, Need.status.label("need_status"))
+            .join(Need, Need.id == Reservation.need_id).where(Reservation.id.in_(part))
+        ):  # fmt: skip
+            state[r.id] = (r.status, r.need_status)
+    releases: list[tuple[uuid.UUID, str, str]] = []
+    rearm: list[DueTimer] = []
+    for t in timers:
+        status, need_status = state.get(rid_of[t.id], ("gone", ""))
+        if status != "active":
+            continue
+        if need_status == NeedStatus.open.value:
+            releases.append((rid_of[t.id], "expired", "expired"))
+        elif need_status in _CLOSED:
+            releases.append((rid_of[t.id], "released", "need closed"))
+        else:
+            rearm.append(t)
+    await release_many(session, releases)
+    if rearm:
+        await session.execute(
+            update(Timer.__table__).where(Timer.id == bindparam("tid"))
+            .values(key=bindparam("new_key")),
+            [{"tid": t.id, "new_key": f"{timer_key(rid_of[t.id])}:fired:{t.id}"} for t in rearm],
+        )  # fmt: skip
+        now = clock.now()
+        await schedule_expiries(session, [
+            (rid_of[t.id], now + timedelta(seconds=float(t.payload["hold_s"])),
+             timedelta(seconds=float(t.payload["hold_s"])))
+            for t in rearm
+        ])  # fmt: skip
 
 
 async def _let_go(session: AsyncSession, rid: uuid.UUID, *, reason: str, status: str) -> None:

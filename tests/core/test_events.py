@@ -177,6 +177,59 @@ async def _boom(*, session, timer: timers.DueTimer) -> None:
     raise RuntimeError("handler failed")
 
 
+SETS: list[list[str]] = []
+
+
+@timers.timer_handler("test.set")
+async def _one_of_set(*, session, timer: timers.DueTimer) -> None:
+    FIRED.append(timer.payload["name"])
+    await emit(session, type="timer.fired", data={"name": timer.payload["name"]})
+
+
+@timers.timer_batch_handler("test.set")
+async def _set(*, session, timers: list[timers.DueTimer]) -> None:
+    names = [t.payload["name"] for t in timers]
+    await emit(session, type="timer.fired", data={"name": "set"})
+    if "bad" in names:
+        raise RuntimeError("the set cannot be fired whole")
+    SETS.append(names)
+
+
+async def _schedule_set(db: Database, start: datetime, names: list[str]) -> None:
+    async with db.transaction() as s:
+        for i, name in enumerate(names):
+            await timers.schedule(s, kind="test.set", due_at=start - timedelta(seconds=i),
+                                  payload={"name": name})  # fmt: skip
+
+
+async def test_timers_of_a_kind_with_a_set_handler_fire_in_one_call_in_due_order(
+    committed: Database,
+) -> None:
+    FIRED.clear()
+    SETS.clear()
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    with clock.use_clock(clock.ManualClock(start)):
+        await _schedule_set(committed, start, ["c", "b", "a"])  # due a, then b, then c
+        assert await timers.fire_due(committed, worker="w1") == 3
+        assert await timers.fire_due(committed, worker="w1") == 0
+    assert SETS == [["a", "b", "c"]] and FIRED == []
+
+
+async def test_a_failing_set_handler_rolls_back_and_the_timers_fire_one_by_one(
+    committed: Database,
+) -> None:
+    FIRED.clear()
+    SETS.clear()
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    with clock.use_clock(clock.ManualClock(start)):
+        await _schedule_set(committed, start, ["bad", "x"])
+        assert await timers.fire_due(committed, worker="w1") == 2
+    assert SETS == [] and FIRED == ["x", "bad"]
+    async with committed.reader() as s:
+        names = await s.scalars(text("SELECT type FROM outbox"))
+        assert sorted(names) == ["timer.fired", "timer.fired"]  # the set's event rolled back
+
+
 async def test_due_timers_fire_once_across_concurrent_workers(committed: Database) -> None:
     FIRED.clear()
     start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -17,8 +17,14 @@ from core.events.timers import fire_due
 from core.incidents.need_models import Need
 from core.stock import reserve
 from core.stock.expiry import EXPIRY_TIMER, timer_key
-from core.stock.models import Move, Reservation
-from tests.core.stock.test_ledger import assert_ledger_matches, lot_counts, receive, stock_world
+from core.stock.models import Lot, Move, Reservation
+from tests.core.stock.test_ledger import (
+    assert_ledger_matches,
+    lot_counts,
+    make_need,
+    receive,
+    stock_world,
+)
 
 START = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 HOLD = timedelta(minutes=120)  # the default of HUZHU_RESERVATION_HOLD_MINUTES
@@ -128,3 +134,72 @@ async def test_a_reservation_released_by_hand_is_left_alone(committed, manual) -
     assert await _releases(committed, rid) == [("release", "by hand")]
     assert await _events(committed, "stock.expired") == 0
     assert await _state(committed, other.reservation_id, lot) == ("active", (10, 3))
+
+
+@pytest.fixture(params=["as a set", "one by one"])
+def firing(request, monkeypatch) -> str:  # type: ignore[no-untyped-def]
+    """Fire expiries through the set handler, or (without it) through the single one."""
+    from core.events import timers
+
+    if request.param == "one by one":
+        monkeypatch.delitem(timers._BATCH_HANDLERS, EXPIRY_TIMER)
+    return str(request.param)
+
+
+async def test_expiries_due_together_each_get_their_own_outcome(committed, manual, firing) -> None:
+    """Open need → expired; closed need → released; matched need → re-armed; a
+    reservation released by hand → left alone — all in one firing, either way."""
+    async with committed.transaction() as s:
+        w = await stock_world(s)
+        lot = await receive(s, w, 20)
+        needs = [w.need] + [await make_need(s, w.incident, w.path, False) for _ in range(3)]
+        rids = []
+        for need, q in zip(needs, (1, 2, 3, 4), strict=True):
+            (res,) = await reserve.reserve_lines(session=s, actor_id=None, need_id=need,
+                                                 lines=[(w.water, w.depot, q)])  # fmt: skip
+            rids.append(res.reservation_id)
+    await _need_status(committed, needs[1], "fulfilled")
+    await _need_status(committed, needs[2], "matched")
+    async with committed.transaction() as s:
+        await reserve.release(session=s, actor_id=None, reservation_id=rids[3], reason="by hand")
+    manual.advance(HOLD)
+    assert await fire_due(committed, worker="w1") == 4
+    statuses = [(await _state(committed, rid, lot))[0] for rid in rids]
+    assert statuses == ["expired", "released", "active", "released"]
+    async with committed.reader() as s:
+        assert await lot_counts(s, lot) == (20, 3)  # only the matched need's 3 still held
+    assert await _releases(committed, rids[0]) == [("release", "expired")]
+    assert await _releases(committed, rids[1]) == [("release", "need closed")]
+    assert await _releases(committed, rids[3]) == [("release", "by hand")]
+    assert await _events(committed, "stock.expired") == 1
+    assert await _events(committed, "stock.released") == 2  # the closed need's and by hand
+    async with committed.reader() as s:
+        pending = (await s.execute(select(Timer.key, Timer.due_at).where(
+            Timer.kind == EXPIRY_TIMER, Timer.claimed_by.is_(None)))).all()  # fmt: skip
+    assert [tuple(p) for p in pending] == [(timer_key(rids[2]), clock.now() + HOLD)]
+    assert await fire_due(committed, worker="w1") == 0
+
+
+async def test_a_set_that_cannot_be_released_whole_falls_back_to_one_by_one(
+    committed, manual
+) -> None:
+    """A lot holding less than its reservations say fails the set release; fired one by one,
+    the healthy reservation still expires and the broken one is left for a person."""
+    async with committed.transaction() as s:
+        w = await stock_world(s)
+        good_lot = await receive(s, w, 10)
+        bad_lot = await receive(s, w, 10, depot_id=w.depot2)
+        (good,) = await reserve.reserve_lines(session=s, actor_id=None, need_id=w.need,
+                                              lines=[(w.water, w.depot, 2)])  # fmt: skip
+        (bad,) = await reserve.reserve_lines(session=s, actor_id=None, need_id=w.need,
+                                             lines=[(w.water, w.depot2, 5)])  # fmt: skip
+        await s.execute(update(Lot).where(Lot.id == bad_lot).values(reserved=1))
+    manual.advance(HOLD)
+    assert await fire_due(committed, worker="w1") == 2
+    async with committed.reader() as s:
+        assert await s.scalar(select(Reservation.status).where(
+            Reservation.id == good.reservation_id)) == "expired"  # fmt: skip
+        assert await s.scalar(select(Reservation.status).where(
+            Reservation.id == bad.reservation_id)) == "active"  # fmt: skip
+        assert await lot_counts(s, good_lot) == (10, 0)
+        assert await lot_counts(s, bad_lot) == (10, 1)
