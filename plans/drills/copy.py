@@ -6,7 +6,9 @@ households, persons and their tags, volunteers with skills, languages and
 certifications, and real lots. Accounts are not copied: references to users become
 NULL, as do a household's contact person and a lot's fund. A lot arrives with its free
 quantity on hand and nothing reserved (the source's reservations belong to its own
-incidents). Rows go over in chunks through Core INSERTs, any engine to any engine.
+incidents), and with one ``receive`` ledger row for that quantity, so the drill
+database's stock audit balances (:mod:`core.stock.audit`). Rows go over in chunks
+through Core INSERTs, any engine to any engine.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from typing import Any
 from sqlalchemy import Table, select
 
 import plans.models  # noqa: F401  (plans' tables are in the metadata)
+from core import clock
 from core.db import Base, Database
+from core.stock.ledger import write_moves
+from core.stock.models import MoveKind
 
 TABLES = ("area", "item", "grid", "organization", "plan", "community_fund", "depot",
           "household", "plan_version", "person", "stock_lot", "person_tag", "volunteer",
@@ -44,6 +49,15 @@ def _fixer(table: Table) -> Any:
     return fix
 
 
+def _received(lot: dict[str, Any]) -> dict[str, Any]:
+    """The ledger row a copied lot arrives with."""
+    return {"lot_id": lot["id"], "depot_id": lot["depot_id"], "item_id": lot["item_id"],
+            "area_path": lot["area_path"], "kind": MoveKind.receive.value,
+            "on_hand_delta": lot["on_hand"], "reserved_delta": 0, "actor_id": None,
+            "is_drill": True, "reason": "copied from the registry for a drill",
+            "at": clock.now()}  # fmt: skip
+
+
 async def copy_registry(*, source_url: str, target: Database) -> dict[str, int]:
     """Copy the registry of ``source_url`` into ``target`` (migrated, empty); rows per table."""
     source = Database(source_url)
@@ -67,6 +81,8 @@ async def copy_registry(*, source_url: str, target: Database) -> dict[str, int]:
                     rows = [fix(dict(r)) for r in part]
                     await dst.execute(table.insert(), rows)
                     counts[name] += len(rows)
+                    if name == "stock_lot":
+                        await write_moves(dst, [_received(r) for r in rows])
     finally:
         await source.dispose()
     return counts

@@ -77,6 +77,32 @@ async def test_the_source_database_is_only_read(tmp_path: Path) -> None:
     await live.dispose()
 
 
+async def test_a_drill_on_a_copied_registry_keeps_its_stock_ledger_balanced(
+    tmp_path: Path,
+) -> None:
+    """Copied lots arrive with their receive rows: after the drill, every lot's balance
+    and reservation shares still equal its ledger."""
+    from core.stock.audit import _lot_shares, _lots
+    from core.stock.models import Lot, Move
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/live.sqlite"
+    live = Database(url)
+    await upgrade(live)
+    await load_demo(live, seed=2, households=150, volunteers=30, token_ttl=timedelta(hours=1),
+                    extra_loaders={"plans": load_demo_plans})  # fmt: skip
+    await live.dispose()
+    drill_url = f"sqlite+aiosqlite:///{tmp_path}/drill.sqlite"
+    result = await run_drill(tiny(), source_db=url, database_url=drill_url)
+    assert result.counts["loaded_stock_lot"] > 0
+    drill = Database(drill_url)
+    async with drill.reader() as s:
+        every_lot = Lot.is_drill.is_(True)
+        assert await _lots(s, every_lot) == [] and await _lot_shares(s, every_lot) == []
+        kinds = set(await s.scalars(select(Move.kind).distinct()))
+        assert {"receive", "reserve"} <= kinds
+    await drill.dispose()
+
+
 async def _empty_postgres() -> str:
     """The drill database beside the test database (``HUZHU_TEST_DRILL_DATABASE_URL``, a
     PostGIS database of its own: the shared one stays migrated), emptied."""
