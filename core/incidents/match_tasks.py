@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.incidents.match_batch import HELD, Loaded, OldTask
 from core.incidents.match_models import LIVE_STATUSES, LOCKED_STATUSES, Assignment, Task, TaskLine
-from core.incidents.need_models import NeedStatus
+from core.incidents.need_models import Need, NeedStatus
 from core.stock.models import Reservation
 
 
@@ -73,9 +73,11 @@ async def load_tasks(session: AsyncSession, w: Loaded) -> None:
 async def _adopt(session: AsyncSession, w: Loaded) -> None:
     """Active reservations of open needs on no task that is not cancelled: one task per
     (need, depot) carries them."""
-    open_ids = [n.id for n in w.needs.values() if n.status == NeedStatus.open.value]
-    if not open_ids:
+    if not any(n.status == NeedStatus.open.value for n in w.needs.values()):
         return
+    open_ids = select(Need.id).where(
+        Need.incident_id == w.incident_id, Need.status == NeedStatus.open.value
+    )  # a subquery, not thousands of bound ids
     on_task = (
         select(TaskLine.reservation_id)
         .join(Task, Task.id == TaskLine.task_id)
@@ -99,6 +101,9 @@ async def _adopt(session: AsyncSession, w: Loaded) -> None:
     )
     adopted: dict[tuple[uuid.UUID, uuid.UUID], OldTask] = {}
     for r in rows:
+        need = w.needs.get(r.need_id)
+        if need is None or need.status != NeedStatus.open.value:  # changed since read
+            continue
         key = (r.need_id, r.depot_id)
         if key not in adopted:
             adopted[key] = OldTask(None, r.need_id, r.depot_id, w.needs[r.need_id].area_path)
