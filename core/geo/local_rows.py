@@ -49,13 +49,19 @@ def micros(at: datetime | None) -> int:
     return NEVER if at is None else (at - _EPOCH) // timedelta(microseconds=1)
 
 
-def cache_for(session: AsyncSession, kind: str) -> RowCache:
-    """The cache of ``kind`` ("volunteer" or "depot") for the session's database."""
+def database_key(session: AsyncSession) -> str:
+    """Which database the session talks to, as a key for per-database caches."""
     engine = getattr(session.get_bind(), "engine", None) or session.get_bind()
     url = engine.url
     key = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         key += f"#{id(engine)}"  # every in-memory database is another database
+    return key
+
+
+def cache_for(session: AsyncSession, kind: str) -> RowCache:
+    """The cache of ``kind`` ("volunteer" or "depot") for the session's database."""
+    key = database_key(session)
     cache = _CACHES.get((key, kind))
     if cache is None:
         cache = _CACHES[(key, kind)] = RowCache(kind)

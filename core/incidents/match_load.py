@@ -30,26 +30,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.incidents.match_batch import (
-    HELD,
     LIVE_NEEDS,
     TURNED_DOWN,
     Loaded,
-    NeedRow,
     Overrides,
     under_any,
 )
 from core.incidents.match_models import Assignment, MatchOverride
+from core.incidents.match_needs import load_needs
 from core.incidents.match_supply import load_depot_points, load_supply
 from core.incidents.match_tasks import load_tasks
 from core.incidents.match_volunteers import load_volunteers
 from core.incidents.models import Incident, IncidentArea, IncidentStatus
-from core.incidents.need_models import Need, NeedItem, NeedStatus
-from core.incidents.priority import priority
-from core.stock.models import Reservation
+from core.incidents.need_models import Need
 
 
 async def load(session: AsyncSession, incident_id: uuid.UUID, now: datetime) -> Loaded | None:
@@ -69,7 +66,7 @@ async def load(session: AsyncSession, incident_id: uuid.UUID, now: datetime) -> 
             select(IncidentArea.area_path).where(IncidentArea.incident_id == incident_id)
         )
     )
-    await _needs(session, w)
+    await load_needs(session, w)
     await load_tasks(session, w)
     await _overrides(session, w)
     pins = {o.pin_vol for o in w.overrides.values() if o.pin_vol}
@@ -80,56 +77,6 @@ async def load(session: AsyncSession, incident_id: uuid.UUID, now: datetime) -> 
     await load_supply(session, w, covered)
     await load_depot_points(session, w)
     return w
-
-
-async def _needs(session: AsyncSession, w: Loaded) -> None:
-    rows = await session.execute(
-        select(
-            Need.id,
-            Need.lon,
-            Need.lat,
-            Need.area_path,
-            Need.skills,
-            Need.languages,
-            Need.severity,
-            Need.vulnerability,
-            Need.created_at,
-            Need.neighbours_first,
-            Need.status,
-        ).where(Need.incident_id == w.incident_id, Need.status.in_(LIVE_NEEDS))
-    )
-    for r in rows:
-        waited = (w.now - r.created_at).total_seconds() / 60
-        w.needs[r.id] = NeedRow(
-            r.id,
-            r.lon,
-            r.lat,
-            r.area_path,
-            tuple(sorted(r.skills or [])),
-            tuple(sorted(r.languages or [])),
-            priority(r.severity, r.vulnerability, waited),
-            bool(r.neighbours_first),
-            r.status,
-        )
-    open_ids = select(Need.id).where(
-        Need.incident_id == w.incident_id, Need.status == NeedStatus.open.value
-    )
-    for need_id, item_id, qty in await session.execute(
-        select(NeedItem.need_id, NeedItem.item_id, NeedItem.quantity).where(
-            NeedItem.need_id.in_(open_ids)
-        )
-    ):
-        w.needs[need_id].has_items = True
-        w.demand.setdefault(need_id, {})[item_id] = int(qty)
-    held = await session.execute(
-        select(Reservation.need_id, Reservation.item_id, func.sum(Reservation.quantity))
-        .where(Reservation.need_id.in_(open_ids), Reservation.status.in_(HELD))
-        .group_by(Reservation.need_id, Reservation.item_id)
-    )
-    for need_id, item_id, qty in held:
-        wants = w.demand.get(need_id, {})
-        if item_id in wants:
-            wants[item_id] = max(0, wants[item_id] - int(qty))
 
 
 async def _overrides(session: AsyncSession, w: Loaded) -> None:
