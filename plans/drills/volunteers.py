@@ -7,8 +7,11 @@ the depot (travel + ``pickup_minutes``), en route, arrive (travel, slowed by a r
 closure), done (``service_minutes`` later). Whatever fell due is applied through the
 dispatch state machine (:func:`core.incidents.dispatch.transition`), one call per status
 for all volunteers at once, in one transaction per tick. An answer that would come after
-the offer's deadline is never sent: the offer timer expires it. Each trip starts from the
-volunteer's home point (positions are not simulated, so matching sees homes too).
+the offer's deadline is never sent: the offer timer expires it. A volunteer moves: at
+pickup they are at the depot, on arrival at the need, and their phone says so
+(:func:`core.registry.volunteers.position.record_positions`, with the transitions), so
+the next trip starts where the last one ended and matching sees them there while the
+position is fresh; the first starts from home.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from core.incidents.match_models import Assignment, Task
 from core.incidents.need_models import Need
 from core.registry.depots.models import Depot
 from core.registry.volunteers.models import Volunteer
+from core.registry.volunteers.position import record_positions
 from plans.drills.behaviour import Answers
 from plans.drills.injects import Closures
 
@@ -37,11 +41,18 @@ SLOT_S = 15
 ORDER = ("declined", "accepted", "picked_up", "en_route", "arrived", "done")
 
 
+Point = tuple[float, float]
+
+
 @dataclass
 class Steps:
-    """What a simulated volunteer will report for one assignment, and when."""
+    """What a simulated volunteer will report for one assignment, and when; where the
+    volunteer is after picking up (``depot``) and on arrival (``need``)."""
 
     plan: list[tuple[datetime, str]] = field(default_factory=list)
+    volunteer_id: uuid.UUID | None = None
+    depot: Point | None = None
+    need: Point | None = None
 
 
 class Crew:
@@ -57,6 +68,7 @@ class Crew:
         self.answers, self.closures, self.only_unlinked = answers, closures, only_unlinked
         self.off_duty = off_duty
         self.steps: dict[uuid.UUID, Steps] = {}
+        self.at: dict[uuid.UUID, Point] = {}  # where a simulated volunteer last was seen
 
     def _slot(self, at: datetime) -> datetime:
         return slot(at, self.answers.scale)
@@ -82,26 +94,29 @@ class Crew:
             return list(await session.execute(stmt))
 
     def _plan(self, row: Any) -> Steps:
+        depot = None if row.d_lon is None else (row.d_lon, row.d_lat)
+        steps = Steps(volunteer_id=row.volunteer_id, depot=depot, need=(row.n_lon, row.n_lat))
         if row.status != "offered":  # accepted by a human, or before a restart: go on from here
-            return Steps(self._day(row, row.updated_at, row.status))
+            steps.plan = self._day(row, row.updated_at, row.status)
+            return steps
         if row.volunteer_id in self.off_duty:
-            return Steps()
+            return steps
         cut = self.closures.at(row.n_lon, row.n_lat)
         declines, delay = self.answers.answer()
         declines = declines or (cut is not None and cut.unreachable)
         at = self._slot(row.updated_at + timedelta(seconds=delay))
         if row.offer_deadline is not None and at >= row.offer_deadline:
-            return Steps()  # too slow: the offer timer expires it
-        if declines:
-            return Steps([(at, "declined")])
-        return Steps([(at, "accepted"), *self._day(row, at, "accepted")])
+            return steps  # too slow: the offer timer expires it
+        steps.plan = [(at, "declined")] if declines else [
+            (at, "accepted"), *self._day(row, at, "accepted")]  # fmt: skip
+        return steps
 
     def _day(self, row: Any, start: datetime, status: str) -> list[tuple[datetime, str]]:
         b, t = self.answers.b, start
         cut = self.closures.at(row.n_lon, row.n_lat)
         slow = cut.slowdown if cut is not None else 1.0
         out: list[tuple[datetime, str]] = []
-        origin = (row.v_lon, row.v_lat)
+        origin = self.at.get(row.volunteer_id, (row.v_lon, row.v_lat))
         if row.d_lon is not None and status == "accepted":
             t += timedelta(
                 seconds=self.answers.travel_s(haversine_m(*origin, row.d_lon, row.d_lat))
@@ -133,6 +148,17 @@ class Crew:
                 due[at].setdefault(row.id, []).append(status)
         return await self._apply(db, due)
 
+    def _moves(self, at: datetime, status: str, ids: list[uuid.UUID]) -> list[Any]:
+        """Where the volunteers of ``ids`` are once ``status`` is applied (remembered)."""
+        moves = []
+        for aid in ids:
+            steps = self.steps[aid]
+            point = steps.depot if status == "picked_up" else steps.need
+            if status in ("picked_up", "arrived") and point and steps.volunteer_id:
+                self.at[steps.volunteer_id] = point
+                moves.append((steps.volunteer_id, point[0], point[1], at))
+        return moves
+
     async def _apply(
         self, db: Database, due: dict[datetime, dict[uuid.UUID, list[str]]]
     ) -> dict[str, int]:
@@ -147,6 +173,7 @@ class Crew:
                     if ids:
                         await transition(session=session, principal=None, assignment_ids=ids,
                                          to=status, now=at)  # fmt: skip
+                        await record_positions(session, self._moves(at, status, ids))
                         counts[status] += len(ids)
         return counts
 

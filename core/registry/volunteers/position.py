@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -53,10 +54,38 @@ async def record_position(
     if principal.volunteer_id is None:
         raise Forbidden("only a volunteer shares a live position")
     now = now or clock.now()
+    moved = await _store(session, principal.volunteer_id, lon, lat, accuracy_m, now)
+    if moved is None:
+        return False
+    await emit_many(session, [moved])
+    return True
+
+
+async def record_positions(
+    session: AsyncSession, moves: Sequence[tuple[uuid.UUID, float, float, datetime]]
+) -> int:
+    """Store pings the system makes for volunteers — (volunteer, lon, lat, at), e.g. a
+    drill's simulated volunteers reaching a depot or a need — under the same rate rule
+    and with the same ``volunteer.moved`` events as :func:`record_position`; how many
+    were stored."""
+    events = []
+    for vid, lon, lat, at in moves:
+        _check(lon, lat, None)
+        if (moved := await _store(session, vid, lon, lat, None, at)) is not None:
+            events.append(moved)
+    await emit_many(session, events)
+    return len(events)
+
+
+async def _store(
+    session: AsyncSession, vid: uuid.UUID, lon: float, lat: float, accuracy_m: float | None,
+    now: datetime,
+) -> EventIn | None:  # fmt: skip
+    """One conditional UPDATE (the rate rule); the ``volunteer.moved`` to emit, if stored."""
     since = now - timedelta(seconds=get_settings().position_min_seconds)
     stored = await session.execute(
         update(Volunteer)
-        .where(Volunteer.id == principal.volunteer_id,
+        .where(Volunteer.id == vid,
                or_(Volunteer.live_at.is_(None), Volunteer.live_at <= since))
         .values(live_lon=float(lon), live_lat=float(lat), live_at=now, updated_at=now)
         .returning(Volunteer.area_path)
@@ -64,10 +93,8 @@ async def record_position(
     )  # fmt: skip
     area_path = stored.scalar_one_or_none()
     if area_path is None:
-        return False
-    await emit_many(session, [await _moved(session, principal.volunteer_id, area_path,
-                                           lon, lat, accuracy_m, now)])  # fmt: skip
-    return True
+        return None
+    return await _moved(session, vid, area_path, lon, lat, accuracy_m, now)
 
 
 async def _moved(

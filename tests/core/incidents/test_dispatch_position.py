@@ -11,7 +11,7 @@ from core import clock
 from core.config import get_settings
 from core.errors import Forbidden, Invalid
 from core.registry.volunteers.models import Volunteer
-from core.registry.volunteers.position import record_position
+from core.registry.volunteers.position import record_position, record_positions
 from tests.core.incidents.dispatch_world import as_coordinator, as_volunteer, events, offered
 from tests.core.incidents.match_world import HERE, match_world, need, volunteer
 
@@ -36,6 +36,27 @@ async def test_pings_are_rate_limited_and_reach_the_incident_map(session, databa
     moved = await events(session, "volunteer.moved")
     assert [(m["lon"], m["lat"]) for m in moved] == [(99.96, 25.66), (99.98, 25.68)]
     assert moved[0]["incident_ids"] == [str(w.real)] and moved[0]["accuracy_m"] == 8
+
+
+async def test_system_pings_for_many_volunteers_follow_the_same_rule(session, database) -> None:
+    w = await match_world(session)
+    v = await volunteer(session, w)
+    other = await volunteer(session, w, HERE[0] + 0.01, HERE[1])
+    await need(session, w, kind="visit")
+    await offered(session, database, w)
+    now = clock.now()
+    gap = timedelta(seconds=get_settings().position_min_seconds)
+    moves = [(v, 99.96, 25.66, now), (other, 99.97, 25.67, now), (v, 99.99, 25.69, now + gap / 2)]
+    assert await record_positions(session, moves) == 2  # v's second ping came too soon
+    row = (await session.execute(select(Volunteer.live_lon, Volunteer.live_at)
+                                 .where(Volunteer.id == v))).one()  # fmt: skip
+    assert (row.live_lon, row.live_at) == (99.96, now)
+    moved = await events(session, "volunteer.moved")
+    assert sorted((m["volunteer_id"], m["lon"]) for m in moved) == sorted(
+        [(str(v), 99.96), (str(other), 99.97)])  # fmt: skip
+    assert {tuple(m["incident_ids"]) for m in moved} >= {(str(w.real),)}
+    with pytest.raises(Invalid):
+        await record_positions(session, [(v, 200.0, 25.0, now + gap)])
 
 
 @pytest.mark.parametrize(
