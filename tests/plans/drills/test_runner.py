@@ -113,12 +113,15 @@ async def _empty_postgres() -> str:
     return url
 
 
-async def test_a_drill_runs_on_postgresql() -> None:
+async def test_a_drill_runs_on_postgresql_with_the_same_kpis_for_the_same_seed() -> None:
     url = await _empty_postgres()
     result = await run_drill(tiny(), database_url=url)
     assert result.kpis["dispatch"]["done"] > 0
     with pytest.raises(ValueError, match="must be empty"):
         await run_drill(tiny(), database_url=url)
+    again = await run_drill(tiny(), database_url=await _empty_postgres())
+    assert without_ids(again.kpis) == without_ids(result.kpis)
+    assert again.counts == result.counts
 
 
 def test_drill_run_writes_the_report(tmp_path: Path) -> None:
