@@ -27,8 +27,9 @@ PENDING = ("proposed", "offered")
 
 
 async def locked(session: AsyncSession, col: Any, ids: list[Any], *cols: Any) -> list[Any]:
+    """``cols`` of the rows whose ``col`` (a UUID key) is in ``ids``, locked in id order."""
     out: list[Any] = []
-    for part in chunks(sorted(set(ids))):
+    for part in chunks(sorted(set(ids), key=lambda u: u.int)):  # C-speed int comparisons
         stmt = select(*cols).where(col.in_(part)).order_by(col).with_for_update()
         out += list(await session.execute(stmt))
     return out
@@ -39,18 +40,10 @@ async def valid_old(session: AsyncSession, w: Loaded, status: dict[uuid.UUID, st
     ids = [t.id for t in w.old if t.id is not None]
     rows = await locked(session, Task.id, ids, Task.id, Task.status)
     task_status = dict(rows)
-    live: dict[uuid.UUID, uuid.UUID] = {}
-    for part in chunks(ids):
-        live.update(
-            {
-                t: a
-                for a, t in await session.execute(
-                    select(Assignment.id, Assignment.task_id).where(
-                        Assignment.task_id.in_(part), Assignment.status.in_(LIVE_STATUSES)
-                    )
-                )
-            }
-        )
+    live_of_incident = select(Assignment.id, Assignment.task_id).where(
+        Assignment.incident_id == w.incident_id, Assignment.status.in_(LIVE_STATUSES)
+    )  # the incident's few live assignments, not a list of every old task's id
+    live = {t: a for a, t in await session.execute(live_of_incident) if t in task_status}
     out: list[bool] = []
     for t in w.old:
         need_ok = status.get(t.need_id) in (LIVE_NEEDS if t.id else (NeedStatus.open.value,))
