@@ -102,3 +102,33 @@ async def test_a_live_drill_divides_the_offer_window(committed, manual) -> None:
     await run_once(committed, SETTINGS)
     (a,) = await _assignments(committed, n)
     assert a.offer_deadline == start + timedelta(seconds=get_settings().offer_seconds / 10)
+
+
+@pytest.fixture(params=["as a set", "one by one"])
+def firing(request, monkeypatch) -> str:  # type: ignore[no-untyped-def]
+    """Fire offer expiries through the set handler, or (without it) the single one."""
+    from core.events import timers
+    from core.incidents.dispatch_offer import OFFER_TIMER
+
+    if request.param == "one by one":
+        monkeypatch.delitem(timers._BATCH_HANDLERS, OFFER_TIMER)
+    return str(request.param)
+
+
+async def test_offers_expiring_together_expire_unless_answered(committed, manual, firing) -> None:
+    async with committed.transaction() as s:
+        w = await match_world(s)
+        for i in range(3):
+            await volunteer(s, w, HERE[0], HERE[1] + 0.01 * i)
+        needs = [await need(s, w, HERE[0] + 0.001 * i, HERE[1], kind="visit") for i in range(3)]
+    await run_once(committed, SETTINGS)
+    async with committed.transaction() as s:
+        await s.execute(update(Assignment).where(Assignment.need_id == needs[1])
+                        .values(status="accepted"))  # fmt: skip
+    manual.advance(timedelta(seconds=get_settings().offer_seconds + 1))
+    assert await fire_due(committed, worker="w1") == 3
+    statuses = [[a.status for a in await _assignments(committed, n)] for n in needs]
+    assert statuses == [["expired"], ["accepted"], ["expired"]]
+    async with committed.reader() as s:
+        assert await count_events(s, "assignment.expired") == 2
+        assert [await need_status(s, n) for n in needs] == ["open", "matched", "open"]
