@@ -29,8 +29,13 @@ The formula (higher is more urgent)::
 
 Priority is stored when a need is created (0 minutes waited) and recomputed for the
 open and matched needs of an incident by :func:`refresh_priorities`, one UPDATE
-(the matching loop calls it before each batch). A refresh emits no event: it
-changes no state, only a derived number, and would flood the streams every minute.
+(the matching loop calls it before each batch). A refresh rewrites only the needs whose
+stored value has fallen :data:`REFRESH_STEP` (one point: ten minutes of waiting) behind,
+so each waiting need is written about once per ten minutes however often batches run —
+not every need on every batch (on PostgreSQL every rewritten row is a new row version).
+The stored value, for lists and sorting, thus lags by less than one point; matching
+computes the exact one itself. A refresh emits no event: it changes no state, only a
+derived number, and would flood the streams every minute.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ MAX_VULNERABILITY = 20.0
 OTHER_TAGS_FACTOR = 0.5
 MINUTES_PER_POINT = 10.0
 MAX_WAITING_BONUS = 30.0
+REFRESH_STEP = 1.0
+"""How far a stored priority may fall behind before a refresh rewrites it."""
 REFRESHED = (NeedStatus.open.value, NeedStatus.matched.value)
 """Statuses whose priority still moves with waiting time."""
 
@@ -121,16 +128,22 @@ def priority_sql(now: datetime, dialect: str) -> Any:
 async def refresh_priorities(
     *, session: AsyncSession, incident_id: uuid.UUID, now: datetime
 ) -> int:
-    """Recompute the priority of the incident's open and matched needs at ``now``.
+    """Recompute the priority of the incident's open and matched needs at ``now`` where
+    the stored one is :data:`REFRESH_STEP` or more behind.
 
     One UPDATE whatever the number of needs; returns how many rows it touched.
     ``updated_at`` is left alone (no one changed the need) and no event is emitted.
     """
     dialect = session.bind.dialect.name
+    current = priority_sql(now, dialect)
     stmt = (
         update(Need)
-        .where(Need.incident_id == incident_id, Need.status.in_(REFRESHED))
-        .values(priority=priority_sql(now, dialect))
+        .where(
+            Need.incident_id == incident_id,
+            Need.status.in_(REFRESHED),
+            current - Need.priority >= REFRESH_STEP,
+        )
+        .values(priority=current)
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(stmt)

@@ -91,6 +91,27 @@ async def test_refresh_recomputes_open_and_matched_needs(session) -> None:
     assert await _priorities(session, drill_ids) == pytest.approx([46])  # other incident
 
 
+async def test_a_refresh_rewrites_only_priorities_a_point_or_more_behind(session) -> None:
+    with clock.use_clock(ManualClock(START)) as manual:
+        w = await build_world(session)
+        (nid,) = await create_needs(
+            session=session, principal=None, incident_id=w.inc["live"],
+            rows=[NeedCreate(kind=NeedKind.visit, household_id=w.h["h1"], severity=2)],
+            source=NeedSource.coordinator,
+        )  # fmt: skip
+        (created,) = await _priorities(session, [nid])
+        manual.advance(timedelta(minutes=9))  # 0.9 of a point behind: left as it is
+        assert await refresh_priorities(session=session, incident_id=w.inc["live"],
+                                        now=clock.now()) == 0  # fmt: skip
+        assert await _priorities(session, [nid]) == pytest.approx([created])
+        manual.advance(timedelta(minutes=2))
+        assert await refresh_priorities(session=session, incident_id=w.inc["live"],
+                                        now=clock.now()) == 1  # fmt: skip
+        assert await _priorities(session, [nid]) == pytest.approx([created + 1.1], abs=1e-6)
+        assert await refresh_priorities(session=session, incident_id=w.inc["live"],
+                                        now=clock.now()) == 0  # fmt: skip
+
+
 async def _priorities(session, ids) -> list[float]:
     stmt = select(Need.id, Need.priority).where(Need.id.in_(ids))
     found = dict((await session.execute(stmt.execution_options(populate_existing=True))).all())
