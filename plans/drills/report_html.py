@@ -21,6 +21,12 @@ img{max-width:100%;display:block;margin:.5em 0 1.5em}
 """
 
 
+LEVELS = {1: "Ⅰ级 I", 2: "Ⅱ级 II", 3: "Ⅲ级 III", 4: "Ⅳ级 IV"}
+"""Response levels as a coordinator writes them."""
+SHOWN = frozenset({"hazard", "level", "mode"})
+"""Meta keys the run table already shows from the incident itself."""
+
+
 def fmt(value: Any, unit: str = "") -> str:
     """A KPI value for people: shares as %, None as —."""
     if value is None:
@@ -91,10 +97,12 @@ def render(meta: dict[str, Any], kpis: dict[str, Any], plots: dict[str, str], ma
     inc = kpis["incident"]
     title = f"{inc['title']} — 演练与事件报告 KPI report"
     body = [f"<h1>{escape(title)}</h1>"]
-    info = [["incident", inc["id"]], ["hazard", inc["hazard"]], ["level", inc["level"]],
-            ["mode", inc["mode"]], ["start", inc["start"]], ["until", inc["until"]],
-            *([k, fmt(v)] for k, v in meta.items() if not isinstance(v, dict | list))]  # fmt: skip
-    body += ["<h2>概况 Run</h2>", table(["", ""], info), *meta_lists(meta)]
+    info = [["incident", inc["id"]], ["hazard", inc["hazard"]],
+            ["level", LEVELS.get(inc["level"], inc["level"])], ["mode", inc["mode"]],
+            ["start", inc["start"]], ["until", inc["until"]],
+            *([k, str(v) if k == "seed" else fmt(v)] for k, v in meta.items()
+              if not isinstance(v, dict | list) and k not in SHOWN)]  # fmt: skip
+    body += ["<h2>概况 Run</h2>", table(["项目 item", "值 value"], info), *meta_lists(meta)]
     body += ["<h2>关键指标 KPIs</h2>", table(["KPI", "value", "unit"], headline_rows(kpis))]
     bands = kpis["needs_by_band"]
     body += ["<h2>按优先级 Needs by priority band</h2>", table(

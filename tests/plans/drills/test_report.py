@@ -17,7 +17,8 @@ from tests.plans.chain_world import START
 from tests.plans.drills.kpi_world import play
 
 UNTIL = START + timedelta(minutes=240)
-META = {"scenario": "tiny", "seed": 7, "plan": "A 预案", "wall_seconds": 1.5,
+META = {"scenario": "tiny", "seed": 20210521, "plan": "A 预案", "wall_seconds": 1.5,
+        "hazard": "earthquake",
         "plan_versions": [{"plan": "一村地震预案", "version": 3}]}  # fmt: skip
 
 
@@ -58,6 +59,14 @@ async def test_html_has_the_kpi_table_plots_and_map(built) -> None:
         "<td>易受损人员确认用时 p50 vulnerable accounted for, p50</td><td class=n>45</td>" in html
     )
     assert "<td class=n>33.3%</td>" in html
+
+
+async def test_the_run_table_says_each_thing_once(built) -> None:
+    _, (_, html_path) = built
+    html = html_path.read_text(encoding="utf-8")
+    run = html.split("<h2>概况 Run</h2>", 1)[1].split("</table>", 1)[0]
+    assert run.count("<td>hazard</td>") == 1 and run.count("<td>level</td>") == 1
+    assert "<td>seed</td><td class=n>20210521</td>" in run  # an identifier, not 20,210,521
     assert html.count('<img alt="') == 7  # 3 over time, bands, unmet items, stock days, map
     assert 'alt="map of needs and coverage"' in html
     assert "KPI-RICE" in html and "库" in html  # unmet item, depot
