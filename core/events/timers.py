@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import select, update
@@ -62,30 +62,27 @@ class TimerBatchHandler(Protocol):
     def __call__(self, *, session: AsyncSession, timers: list[DueTimer]) -> Awaitable[None]: ...
 
 
+H = TypeVar("H")
 _HANDLERS: dict[str, TimerHandler] = {}
 _BATCH_HANDLERS: dict[str, TimerBatchHandler] = {}
 
 
 def timer_handler(kind: str) -> Callable[[TimerHandler], TimerHandler]:
     """Register the handler for timers of ``kind`` (one per kind)."""
-
-    def register(fn: TimerHandler) -> TimerHandler:
-        if _HANDLERS.get(kind) not in (None, fn):
-            raise ValueError(f"timer kind {kind!r} already has a handler")
-        _HANDLERS[kind] = fn
-        return fn
-
-    return register
+    return _register(_HANDLERS, kind, "a handler")
 
 
 def timer_batch_handler(kind: str) -> Callable[[TimerBatchHandler], TimerBatchHandler]:
     """Register a set handler for timers of ``kind``: the same effect as the kind's
     :func:`timer_handler` on each timer, for many timers at once (given in due order)."""
+    return _register(_BATCH_HANDLERS, kind, "a set handler")
 
-    def register(fn: TimerBatchHandler) -> TimerBatchHandler:
-        if _BATCH_HANDLERS.get(kind) not in (None, fn):
-            raise ValueError(f"timer kind {kind!r} already has a set handler")
-        _BATCH_HANDLERS[kind] = fn
+
+def _register(table: dict[str, H], kind: str, what: str) -> Callable[[H], H]:
+    def register(fn: H) -> H:
+        if table.get(kind) not in (None, fn):
+            raise ValueError(f"timer kind {kind!r} already has {what}")
+        table[kind] = fn
         return fn
 
     return register
@@ -129,9 +126,7 @@ async def cancel(session: AsyncSession, *, key: str) -> bool:
     return result.rowcount == 1
 
 
-async def fire_due(
-    db: Database, *, worker: str, limit: int = 100, per_transaction: int = PER_TRANSACTION
-) -> int:
+async def fire_due(db: Database, *, worker: str, limit: int = 100) -> int:
     """Fire timers due now, in due order, sharing transactions (see the module doc);
     returns how many fired here."""
     now = clock.now()
@@ -150,7 +145,7 @@ async def fire_due(
         )
     fired = 0
     for kind, ids in _runs(due):
-        size = PER_BATCH if kind in _BATCH_HANDLERS else max(1, per_transaction)
+        size = PER_BATCH if kind in _BATCH_HANDLERS else PER_TRANSACTION
         for start in range(0, len(ids), size):
             fired += await _fire_part(db, kind, ids[start : start + size], worker, now)
     return fired

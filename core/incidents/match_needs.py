@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import chunks
 from core.geo.local_rows import database_key
-from core.incidents.match_batch import HELD, LIVE_NEEDS, Loaded, NeedRow
+from core.incidents.match_batch import HELD, LIVE_NEEDS, Loaded, NeedRow, open_need_ids
 from core.incidents.need_models import Need, NeedItem, NeedStatus
 from core.incidents.priority import priority
 from core.stock.models import Reservation
@@ -67,9 +67,6 @@ class StaticNeeds:
         self._by_incident.move_to_end(key)
         return found
 
-    def clear(self) -> None:
-        self._by_incident.clear()
-
 
 STATIC = StaticNeeds()
 
@@ -96,9 +93,7 @@ async def load_needs(session: AsyncSession, w: Loaded) -> None:
                                s.neighbours_first, status, bool(s.items))  # fmt: skip
         if status == NeedStatus.open.value and s.items:
             w.demand[nid] = dict(s.items)
-    open_ids = select(Need.id).where(
-        Need.incident_id == w.incident_id, Need.status == NeedStatus.open.value
-    )
+    open_ids = open_need_ids(w.incident_id)
     held = await session.execute(
         select(Reservation.need_id, Reservation.item_id, func.sum(Reservation.quantity))
         .where(Reservation.need_id.in_(open_ids), Reservation.status.in_(HELD))

@@ -13,9 +13,9 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.incidents.match_batch import HELD, Loaded, OldTask
+from core.incidents.match_batch import HELD, Loaded, OldTask, open_need_ids
 from core.incidents.match_models import LIVE_STATUSES, LOCKED_STATUSES, Assignment, Task, TaskLine
-from core.incidents.need_models import Need, NeedStatus
+from core.incidents.need_models import NeedStatus
 from core.stock.models import Reservation
 
 
@@ -75,9 +75,7 @@ async def _adopt(session: AsyncSession, w: Loaded) -> None:
     (need, depot) carries them."""
     if not any(n.status == NeedStatus.open.value for n in w.needs.values()):
         return
-    open_ids = select(Need.id).where(
-        Need.incident_id == w.incident_id, Need.status == NeedStatus.open.value
-    )  # a subquery, not thousands of bound ids
+    open_ids = open_need_ids(w.incident_id)
     on_task = (
         select(TaskLine.reservation_id)
         .join(Task, Task.id == TaskLine.task_id)

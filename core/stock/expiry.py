@@ -73,25 +73,22 @@ async def schedule_expiries(
 @timer_handler(EXPIRY_TIMER)
 async def on_expiry(*, session: AsyncSession, timer: DueTimer) -> None:
     """Payload: ``reservation_id`` and ``hold_s`` (the hold period to re-arm with)."""
-    rid = uuid.UUID(str(timer.payload["reservation_id"]))
+    rid = _reservation_of(timer)
     row = (await session.execute(
         select(Reservation.status, Need.status.label("need_status"))
         .join(Need, Need.id == Reservation.need_id).where(Reservation.id == rid)
     )).first()  # fmt: skip
-    if row is None or row.status != "active":
-        return
-    if row.need_status == NeedStatus.open.value:
-        await _let_go(session, rid, reason="expired", status="expired")
-    elif row.need_status in _CLOSED:
-        await _let_go(session, rid, reason="need closed", status="released")
-    else:
-        await _rearm(session, timer, rid)
+    action = None if row is None else _action(row.status, row.need_status)
+    if action == "rearm":
+        await _rearm(session, [timer])
+    elif action is not None:
+        await _let_go(session, rid, reason=_REASONS[action], status=action)
 
 
 @timer_batch_handler(EXPIRY_TIMER)
 async def on_expiries(*, session: AsyncSession, timers: list[DueTimer]) -> None:
     """:func:`on_expiry` for many timers: one read, one set release, one re-arm."""
-    rid_of = {t.id: uuid.UUID(str(t.payload["reservation_id"])) for t in timers}
+    rid_of = {t.id: _reservation_of(t) for t in timers}
     state: dict[uuid.UUID, tuple[str, str]] = {}
     for part in chunks(sorted(set(rid_of.values()))):
         for r in await session.execute(
@@ -102,28 +99,31 @@ async def on_expiries(*, session: AsyncSession, timers: list[DueTimer]) -> None:
     releases: list[tuple[uuid.UUID, str, str]] = []
     rearm: list[DueTimer] = []
     for t in timers:
-        status, need_status = state.get(rid_of[t.id], ("gone", ""))
-        if status != "active":
-            continue
-        if need_status == NeedStatus.open.value:
-            releases.append((rid_of[t.id], "expired", "expired"))
-        elif need_status in _CLOSED:
-            releases.append((rid_of[t.id], "released", "need closed"))
-        else:
+        found = state.get(rid_of[t.id])
+        action = None if found is None else _action(*found)
+        if action == "rearm":
             rearm.append(t)
+        elif action is not None:
+            releases.append((rid_of[t.id], action, _REASONS[action]))
     await release_many(session, releases)
-    if rearm:
-        await session.execute(
-            update(Timer.__table__).where(Timer.id == bindparam("tid"))
-            .values(key=bindparam("new_key")),
-            [{"tid": t.id, "new_key": f"{timer_key(rid_of[t.id])}:fired:{t.id}"} for t in rearm],
-        )  # fmt: skip
-        now = clock.now()
-        await schedule_expiries(session, [
-            (rid_of[t.id], now + timedelta(seconds=float(t.payload["hold_s"])),
-             timedelta(seconds=float(t.payload["hold_s"])))
-            for t in rearm
-        ])  # fmt: skip
+    await _rearm(session, rearm)
+
+
+_REASONS = {"expired": "expired", "released": "need closed"}
+
+
+def _action(status: str, need_status: str) -> str | None:
+    """What an expiry does to a reservation: ``expired`` or ``released`` (the status it
+    ends with), ``rearm``, or None (no longer active)."""
+    if status != "active":
+        return None
+    if need_status == NeedStatus.open.value:
+        return "expired"
+    return "released" if need_status in _CLOSED else "rearm"
+
+
+def _reservation_of(timer: DueTimer) -> uuid.UUID:
+    return uuid.UUID(str(timer.payload["reservation_id"]))
 
 
 async def _let_go(session: AsyncSession, rid: uuid.UUID, *, reason: str, status: str) -> None:
@@ -134,12 +134,16 @@ async def _let_go(session: AsyncSession, rid: uuid.UUID, *, reason: str, status:
         return
 
 
-async def _rearm(session: AsyncSession, timer: DueTimer, rid: uuid.UUID) -> None:
-    """Schedule the next expiry; the fired row gives up the key to it."""
-    hold = timedelta(seconds=float(timer.payload["hold_s"]))
+async def _rearm(session: AsyncSession, timers: list[DueTimer]) -> None:
+    """Schedule each reservation's next expiry; the fired rows give up their keys to them."""
+    if not timers:
+        return
     await session.execute(
-        update(Timer).where(Timer.id == timer.id)
-        .values(key=f"{timer_key(rid)}:fired:{timer.id}")
-        .execution_options(synchronize_session=False)
+        update(Timer.__table__).where(Timer.id == bindparam("tid"))
+        .values(key=bindparam("new_key")),
+        [{"tid": t.id, "new_key": f"{timer_key(_reservation_of(t))}:fired:{t.id}"}
+         for t in timers],
     )  # fmt: skip
-    await schedule_expiries(session, [(rid, clock.now() + hold, hold)])
+    now = clock.now()
+    holds = [(_reservation_of(t), timedelta(seconds=float(t.payload["hold_s"]))) for t in timers]
+    await schedule_expiries(session, [(rid, now + hold, hold) for rid, hold in holds])

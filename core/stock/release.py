@@ -59,13 +59,26 @@ async def _unhold(session: AsyncSession, r: Any, lot_id: uuid.UUID, q: int, *, i
     )  # fmt: skip
     if lot_ok.rowcount != 1 or share_ok.rowcount != 1:
         raise Conflict(f"lot {lot_id} no longer holds {q} for this reservation")
+    await write_moves(session, [ledger_row(r, lot_id, q, issue=issue, actor_id=r.actor_id,
+                                           reason=r.reason)])  # fmt: skip
+
+
+def ledger_row(r: Any, lot_id: uuid.UUID, q: int, *, issue: bool, actor_id: uuid.UUID | None,
+               reason: str) -> dict[str, Any]:  # fmt: skip
+    """The ledger row of giving back (or issuing) ``q`` of reservation ``r`` from a lot."""
     kind = MoveKind.issue if issue else MoveKind.release
-    await write_moves(session, [{
-        "lot_id": lot_id, "depot_id": r.depot_id, "item_id": r.item_id,
-        "area_path": r.area_path, "kind": kind.value, "on_hand_delta": -q if issue else 0,
-        "reserved_delta": -q, "need_id": r.need_id, "incident_id": r.incident_id,
-        "reservation_id": r.id, "actor_id": r.actor_id, "is_drill": r.is_drill,
-        "reason": r.reason}])  # fmt: skip
+    return {"lot_id": lot_id, "depot_id": r.depot_id, "item_id": r.item_id,
+            "area_path": r.area_path, "kind": kind.value, "on_hand_delta": -q if issue else 0,
+            "reserved_delta": -q, "need_id": r.need_id, "incident_id": r.incident_id,
+            "reservation_id": r.id, "actor_id": actor_id, "is_drill": r.is_drill,
+            "reason": reason}  # fmt: skip
+
+
+def reservation_event(kind: str, r: Any, quantity: int) -> EventIn:
+    """``stock.released``/``expired``/``issued`` of reservation ``r`` for ``quantity``."""
+    data = {"reservation_id": r.id, "need_id": r.need_id, "item_id": r.item_id,
+            "depot_id": r.depot_id, "quantity": quantity, "is_drill": r.is_drill}  # fmt: skip
+    return EventIn(kind, data, streams(r.area_path, r.incident_id))
 
 
 async def release(
@@ -92,10 +105,7 @@ async def release(
         for lot_id, q in await _held(session, r.id):
             await _unhold(session, ctx, lot_id, q, issue=False)
             total += q
-        data = {"reservation_id": r.id, "need_id": r.need_id, "item_id": r.item_id,
-                "depot_id": r.depot_id, "quantity": total, "is_drill": r.is_drill}  # fmt: skip
-        await emit_many(session, [EventIn(ENDED[status], data,
-                                          streams(r.area_path, r.incident_id))])  # fmt: skip
+        await emit_many(session, [reservation_event(ENDED[status], r, total)])
     return total
 
 
@@ -132,10 +142,7 @@ async def issue(
             need -= take
         if need:
             raise Conflict("the reservation's lots hold less than it says", available=q - need)
-        data = {"reservation_id": r.id, "need_id": r.need_id, "item_id": r.item_id,
-                "depot_id": r.depot_id, "quantity": q, "is_drill": r.is_drill}  # fmt: skip
-        await emit_many(session, [EventIn("stock.issued", data,
-                                          streams(r.area_path, r.incident_id))])  # fmt: skip
+        await emit_many(session, [reservation_event("stock.issued", r, q)])
     return q
 
 

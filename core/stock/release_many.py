@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.db import chunks
 from core.errors import Conflict
-from core.events.outbox import EventIn, emit_many
+from core.events.outbox import emit_many
 from core.incidents.need_models import Need
-from core.stock.ledger import streams, write_moves
-from core.stock.models import Lot, MoveKind, Reservation, ReservationLot
-from core.stock.release import ENDED
+from core.stock.ledger import write_moves
+from core.stock.models import Lot, Reservation, ReservationLot
+from core.stock.release import ENDED, ledger_row, reservation_event
 
 _NO_SYNC = {"synchronize_session": False}
 
@@ -73,25 +73,15 @@ async def release_many(
             .values(quantity=0).execution_options(**_NO_SYNC)
         )  # fmt: skip
     total: dict[uuid.UUID, int] = defaultdict(int)
-    moves = []
-    for rid, lot_id, q in held:
-        r = rows[rid]
+    for rid, _, q in held:
         total[rid] += q
-        moves.append({
-            "lot_id": lot_id, "depot_id": r.depot_id, "item_id": r.item_id,
-            "area_path": r.area_path, "kind": MoveKind.release.value, "on_hand_delta": 0,
-            "reserved_delta": -q, "need_id": r.need_id, "incident_id": r.incident_id,
-            "reservation_id": rid, "actor_id": None, "is_drill": r.is_drill,
-            "reason": why[rid][1]})  # fmt: skip
-    if moves:
-        await write_moves(session, moves)
-    events = []
-    for rid in sorted(moved):
-        r = rows[rid]
-        data = {"reservation_id": rid, "need_id": r.need_id, "item_id": r.item_id,
-                "depot_id": r.depot_id, "quantity": total[rid], "is_drill": r.is_drill}  # fmt: skip
-        events.append(EventIn(ENDED[why[rid][0]], data, streams(r.area_path, r.incident_id)))
-    await emit_many(session, events)
+    if held:
+        await write_moves(session, [
+            ledger_row(rows[rid], lot_id, q, issue=False, actor_id=None, reason=why[rid][1])
+            for rid, lot_id, q in held
+        ])  # fmt: skip
+    await emit_many(session, [reservation_event(ENDED[why[rid][0]], rows[rid], total[rid])
+                              for rid in sorted(moved)])  # fmt: skip
     return {rid: total[rid] for rid in moved}
 
 

@@ -12,10 +12,12 @@ from core import clock
 from core.config import Settings, get_settings
 from core.events.timers import fire_due
 from core.incidents.dispatch_escalate import escalate_stuck
+from core.incidents.dispatch_offer import OFFER_TIMER
 from core.incidents.match_loop import run_once
 from core.incidents.match_models import Assignment
 from core.incidents.models import Incident
 from core.incidents.need_models import Need
+from tests.core.firing import both_ways
 from tests.core.incidents.dispatch_world import count_events, events, need_status, of_need
 from tests.core.incidents.match_world import HERE, match_world, need, volunteer
 
@@ -104,15 +106,7 @@ async def test_a_live_drill_divides_the_offer_window(committed, manual) -> None:
     assert a.offer_deadline == start + timedelta(seconds=get_settings().offer_seconds / 10)
 
 
-@pytest.fixture(params=["as a set", "one by one"])
-def firing(request, monkeypatch) -> str:  # type: ignore[no-untyped-def]
-    """Fire offer expiries through the set handler, or (without it) the single one."""
-    from core.events import timers
-    from core.incidents.dispatch_offer import OFFER_TIMER
-
-    if request.param == "one by one":
-        monkeypatch.delitem(timers._BATCH_HANDLERS, OFFER_TIMER)
-    return str(request.param)
+firing = both_ways(OFFER_TIMER)  # through the set handler, and one by one
 
 
 async def test_offers_expiring_together_expire_unless_answered(committed, manual, firing) -> None:

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import Database
 from core.incidents.match_needs import MAX_INCIDENTS, STATIC, StaticNeeds
 from core.incidents.matching import match_incident
 from core.incidents.need_models import Need
@@ -55,18 +56,12 @@ async def test_a_need_seen_only_by_a_rolled_back_transaction_never_enters_a_batc
     assert summary.needs == 0 and summary.assigned == 0
 
 
-def test_a_process_keeps_the_needs_of_the_most_recently_matched_incidents() -> None:
-    class _Bind:
-        class engine:
-            from sqlalchemy.engine import make_url
-
-            url = make_url("sqlite+aiosqlite:///one.db")
-
-    class _Session:
-        def get_bind(self) -> object:
-            return _Bind()
-
-    cache, s = StaticNeeds(), _Session()
+async def test_a_process_keeps_the_needs_of_the_most_recently_matched_incidents(
+    tmp_path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/one.db")
+    s = AsyncSession(bind=db.engine)  # never connects: the cache only asks which database
+    cache = StaticNeeds()
     first, *others = [uuid.uuid4() for _ in range(MAX_INCIDENTS + 1)]
     cache.of(s, first)[uuid.uuid4()] = None  # type: ignore[assignment]
     for i in others[:-1]:
@@ -75,3 +70,4 @@ def test_a_process_keeps_the_needs_of_the_most_recently_matched_incidents() -> N
     cache.of(s, others[-1])  # one too many: the least recently used goes
     assert len(cache.of(s, first)) == 1
     assert cache.of(s, others[0]) == {}
+    await db.dispose()

@@ -18,6 +18,7 @@ from core.incidents.need_models import Need
 from core.stock import reserve
 from core.stock.expiry import EXPIRY_TIMER, timer_key
 from core.stock.models import Lot, Move, Reservation
+from tests.core.firing import both_ways
 from tests.core.stock.test_ledger import (
     assert_ledger_matches,
     lot_counts,
@@ -136,14 +137,7 @@ async def test_a_reservation_released_by_hand_is_left_alone(committed, manual) -
     assert await _state(committed, other.reservation_id, lot) == ("active", (10, 3))
 
 
-@pytest.fixture(params=["as a set", "one by one"])
-def firing(request, monkeypatch) -> str:  # type: ignore[no-untyped-def]
-    """Fire expiries through the set handler, or (without it) through the single one."""
-    from core.events import timers
-
-    if request.param == "one by one":
-        monkeypatch.delitem(timers._BATCH_HANDLERS, EXPIRY_TIMER)
-    return str(request.param)
+firing = both_ways(EXPIRY_TIMER)  # through the set handler, and one by one
 
 
 async def test_expiries_due_together_each_get_their_own_outcome(committed, manual, firing) -> None:
