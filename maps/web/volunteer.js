@@ -136,6 +136,14 @@ function onStatus(s) {
   if (s === "live") outbox?.flush();
 }
 
+// The server's answer says the state it now holds: shown at once, not only when the
+// event follows (on a slow link the entry would otherwise leave the queue first and the
+// card fall back to the state from before the tap). A closed card stays closed.
+function answered(entry, data) {
+  const a = assignments.get(entry.data.assignment_id);
+  if (a && typeof data.status === "string" && !FINAL.includes(a.status)) a.status = data.status;
+}
+
 function refused(entry, error) {
   $("notice").textContent = t("queue.refused", { msg: `${label(entry)} — ${error.detail || error.title || ""}` });
   render();
@@ -148,7 +156,12 @@ async function start(token) {
   const tag = token.slice(-16);
   cardsKey = `huzhu.v.cards:${tag}`;
   restore();
-  outbox = makeOutbox({ key: `huzhu.v.outbox:${tag}`, onChange: render, onRefused: refused });
+  outbox = makeOutbox({
+    key: `huzhu.v.outbox:${tag}`,
+    onChange: render,
+    onAnswered: answered,
+    onRefused: refused,
+  });
   socket = connectSocket({ path: "/ws/volunteer", token, onEvent, onState, onStatus });
   outbox.attach(socket);
   duty = makeDuty({ token, socket: () => socket, onChange: () => (renderDuty(), render()) });

@@ -1,5 +1,5 @@
 """/v: declining with a reason; a status whose answer was lost with the link is sent again
-and acts once."""
+and acts once; an answer shows before (or without) the event that follows it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tests.e2e.phone_world import (
     offer_to_volunteer,
     open_v,
     seat,
+    wait_for,
 )
 
 
@@ -50,6 +51,54 @@ class LosingLink:
 
     def held(self) -> dict | None:
         return next((m for m in self.sent if m.get("type") == "assignment.status"), None)
+
+
+class LateEvents:
+    """Sits between the page and ``/ws/volunteer``: forwards everything except the
+    ``assignment.accepted`` events, which never arrive (a slow relay, a lost frame)."""
+
+    def __init__(self) -> None:
+        self.held: list[dict] = []
+
+    def __call__(self, ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def down(text: Any) -> None:
+            msg = json.loads(text)
+            if msg.get("type") == "assignment.accepted":
+                self.held.append(msg)
+                return
+            ws.send(text)
+
+        ws.on_message(lambda text: server.send(text))
+        server.on_message(down)
+
+
+def test_the_answer_shows_when_the_event_is_late(app: App, new_context: Any, outside: list) -> None:
+    s = seat(app)
+    link = LateEvents()
+    page = new_context(**PHONE).new_page()
+    page.route_web_socket("**/ws/volunteer", link)
+    page.goto(f"{app.base}/v")
+    page.fill("#login-token input[name=secret]", s.volunteer)
+    page.click("#login-token button")
+    expect(page.locator("#net")).to_have_attribute("data-state", "live")
+    aid = offer_to_volunteer(app, s, description="送药", page=page)["id"]
+    card = card_of(page, aid)
+    card.locator("button.accept").click()
+    expect(page.locator("#queue")).to_be_hidden()  # answered
+    expect(card).to_have_attribute("data-status", "accepted")  # from the answer alone
+    held = wait_for("the accepted event, held back", lambda: link.held, page=page)
+    assert [m["data"]["id"] for m in held] == [aid]  # it never reached the page
+    card.locator("button.do-picked_up").click()
+    expect(page.locator("#queue")).to_be_hidden()
+    expect(card).to_have_attribute("data-status", "picked_up")
+    for step in ("en_route", "arrived", "done"):  # done frees the volunteer for the next test
+        card.locator(f"button.do-{step}").click()
+        expect(page.locator("#queue")).to_be_hidden()
+        expect(card).to_have_attribute("data-status", step)
+    assert assignment(app, s, aid)["status"] == "done"
+    assert outside == []
 
 
 def test_decline_with_a_reason(app: App, new_context: Any, outside: list) -> None:

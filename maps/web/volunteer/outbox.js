@@ -3,10 +3,13 @@
 // socket one at a time, in order. Each entry keeps the client message id it was given
 // when queued, so a re-send after a drop carries the same id: the socket answers a
 // repeated id without acting again, and the dispatch service treats a repeat of the
-// current state as a no-op, so an entry whose answer was lost acts once.
+// current state as a no-op, so an entry whose answer was lost acts once. An accepted
+// entry's answer (the state the server now holds) is handed to ``onAnswered`` before the
+// entry leaves the queue, so the page never shows the state from before the tap while the
+// matching event is still on its way.
 import { newId } from "../common/api.js";
 
-export function makeOutbox({ key, onChange = () => {}, onRefused = () => {} }) {
+export function makeOutbox({ key, onChange = () => {}, onAnswered = () => {}, onRefused = () => {} }) {
   let items = read();
   let socket = null;
   let flushing = false;
@@ -38,6 +41,7 @@ export function makeOutbox({ key, onChange = () => {}, onRefused = () => {} }) {
           return; // the link dropped: keep the entry, send it again when live
         }
         items = items.filter((e) => e.id !== head.id);
+        if (answer.ok) onAnswered(head, answer.data || {});
         save();
         if (!answer.ok) onRefused(head, answer.error || {});
       }
