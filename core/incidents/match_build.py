@@ -13,6 +13,9 @@
   qualify; otherwise the need gets no volunteer), a pinned depot the only depot of its
   stock (likewise). A pending assignment's volunteer keeps an arc to its task while they
   qualify and are within reach, so hysteresis holds even outside the k nearest.
+* Pruning (:mod:`.match_prune`, exact): needs no optimal assignment can serve this batch
+  leave it with their tasks (``ix.needs`` and ``w.old`` are cut to the rest), so a batch
+  of thousands of waiting needs and a few free volunteers stays small.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.geo.distance import haversine_m
 from core.incidents.match_batch import Loaded, NeedRow, Overrides
+from core.incidents.match_prune import prune
 from core.incidents.match_solve import SolveInput
 from core.incidents.match_volunteers import LIVE_WINDOW, qualifies
 from core.matching.problem import StockProblem
@@ -67,7 +71,8 @@ async def _found(search: Any, session: AsyncSession, kind: str, **kw: Any) -> li
 async def build(
     session: AsyncSession, w: Loaded, search: Any, router: Any
 ) -> tuple[SolveInput, Index]:
-    """The :class:`SolveInput` of batch ``w`` and the ids behind its positions."""
+    """The :class:`SolveInput` of batch ``w`` and the ids behind its positions (``w.old``
+    cut to the tasks of the needs kept)."""
     wanted = {n: {i: q for i, q in d.items() if q > 0} for n, d in w.demand.items()}
     wanted = {n: d for n, d in wanted.items() if d}
     visits = [
@@ -79,11 +84,11 @@ async def build(
     ix.needs = list(dict.fromkeys([*(t.need_id for t in w.old), *wanted, *visits]))
     pos = {n: i for i, n in enumerate(ix.needs)}
     needs = [w.needs[n] for n in ix.needs]
-    nv = await _volunteer_arcs(session, w, search, needs, ix)
+    nv_need, nv_vol = await _volunteer_arcs(session, w, search, needs, ix)
     vpos = {v: i for i, v in enumerate(ix.vols)}
     stock = await _stock(session, w, search, router, wanted, pos, ix)
     vols = [w.volunteers[v] for v in ix.vols]
-    pin = [vpos.get(w.overrides.get(n.id, _NO).pin_vol, -1) for n in needs]  # type: ignore[arg-type]
+    pin = [vpos.get(w.overrides[n.id].pin_vol, -1) if n.id in w.overrides else -1 for n in needs]  # type: ignore[arg-type]
     known = set(ix.depots)  # re-entering tasks' depots come after the stock problem's
     ix.depots += list(dict.fromkeys(t.depot_id for t in w.old if t.depot_id not in known | {None}))
     dpos = {d: i for i, d in enumerate(ix.depots)}
@@ -102,8 +107,8 @@ async def build(
         vol_home_lon=np.array([v.home_lon for v in vols], float),
         vol_home_lat=np.array([v.home_lat for v in vols], float),
         vol_capacity=np.array([max(0, v.capacity) for v in vols], np.int64),
-        nv_need=np.array([pos[n] for n, _ in nv], np.int64),
-        nv_vol=np.array([vpos[v] for _, v in nv], np.int64),
+        nv_need=nv_need,
+        nv_vol=nv_vol,
         old_need=np.array([pos[t.need_id] for t in w.old], np.int64),
         old_depot=np.array(old_depot, np.int64),
         old_incumbent=np.array(
@@ -112,53 +117,129 @@ async def build(
         visit_need=np.array([pos[n] for n in visits], np.int64),
         router=router,
     )
-    return inp, ix
+    cut = prune(inp, np.array([t.id is None for t in w.old], bool))
+    ix.needs = [ix.needs[i] for i in cut.needs.tolist()]
+    w.old = [w.old[i] for i in cut.old.tolist()]
+    return cut.inp, ix
 
 
 async def _volunteer_arcs(
     session: AsyncSession, w: Loaded, search: Any, needs: list[NeedRow], ix: Index
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """(need id, volunteer id) candidate pairs, one search per signature."""
-    groups: dict[tuple[Any, Any], list[NeedRow]] = defaultdict(list)
-    for n in needs:
-        groups[(n.skills, n.languages)].append(n)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Need → volunteer candidate pairs as positions in ``needs`` and ``ix.vols`` (set
+    here, in order of first appearance), one search per signature. Needs with overrides
+    or a pending assignment are worked out one by one; the rest stay arrays."""
+    groups: dict[tuple[Any, Any], list[int]] = defaultdict(list)
+    for p, n in enumerate(needs):
+        groups[(n.skills, n.languages)].append(p)
     incumbents = defaultdict(set)
     for t in w.old:
         if t.incumbent:
             incumbents[t.need_id].add(t.incumbent[1])
-    pairs: list[tuple[uuid.UUID, uuid.UUID]] = []
+    codes: dict[uuid.UUID, int] = {}  # volunteer id → a code, in no particular order
+    parts_need: list[np.ndarray] = []
+    parts_vol: list[np.ndarray] = []
     live_after = w.now - LIVE_WINDOW
-    for (skills, langs), group in groups.items():
+    for (skills, langs), members in groups.items():
         ok = {v.id for v in w.volunteers.values() if v.capacity > 0 and qualifies(v, skills, langs)}
-        found: list[list[Any]] = [[] for _ in group]
-        if ok:
-            found = await _found(
-                search,
-                session,
-                "volunteers",
-                eligible=sorted(ok),
-                points=[(n.lon, n.lat) for n in group],
-                k=K_VOLUNTEERS,
-                max_m=MAX_M,
-                live_after=live_after,
-            )
-        for n, cands in zip(group, found, strict=True):
-            o = w.overrides.get(n.id, _NO)
-            ids = [c for c, _ in cands if c not in o.forbid_vols]
-            for v in incumbents[n.id] - set(ids) - o.forbid_vols:
-                row = w.volunteers.get(v)
-                if (
-                    v in ok
-                    and row
-                    and haversine_m(row.lon, row.lat, n.lon, n.lat) <= min(MAX_M, row.max_travel_m)
-                ):
-                    ids.append(v)
-            if o.pin_vol is not None:  # only the pin may serve; the others explain
-                usable = o.pin_vol in ok and o.pin_vol not in o.forbid_vols
-                ids = [o.pin_vol, *(c for c in ids if c != o.pin_vol)] if usable else []
-            pairs += [(n.id, v) for v in ids]
-    ix.vols = list(dict.fromkeys(v for _, v in pairs))
-    return pairs
+        if not ok:
+            continue
+        found = await _candidates(
+            search,
+            session,
+            eligible=sorted(ok),
+            points=[(needs[p].lon, needs[p].lat) for p in members],
+            live_after=live_after,
+        )
+        point, vol = found.point, found.coded(codes)
+        special = [i for i, p in enumerate(members)
+                   if needs[p].id in w.overrides or needs[p].id in incumbents]  # fmt: skip
+        if special:
+            plain = ~np.isin(point, special)
+            extra = [
+                (i, v)
+                for i in special
+                for v in _special(w, needs[members[i]], ok, incumbents, found, point == i)
+            ]
+            more = np.array([i for i, _ in extra], np.int64)
+            point = np.concatenate([point[plain], more])
+            vol = np.concatenate([vol[plain], [codes.setdefault(v, len(codes)) for _, v in extra]])
+            order = np.argsort(point, kind="stable")
+            point, vol = point[order], vol[order].astype(np.int64)
+        parts_need.append(np.asarray(members, np.int64)[point])
+        parts_vol.append(vol)
+    if not parts_need:
+        ix.vols = []
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    nv_need, nv_code = np.concatenate(parts_need), np.concatenate(parts_vol)
+    seen, first = np.unique(nv_code, return_index=True)
+    by_appearance = seen[np.argsort(first)]
+    rank = np.empty(len(codes), np.int64)
+    rank[by_appearance] = np.arange(by_appearance.size)
+    id_of = list(codes)
+    ix.vols = [id_of[c] for c in by_appearance.tolist()]
+    return nv_need, rank[nv_code]
+
+
+@dataclass
+class _Found:
+    """Candidate ``r`` is ``table[rows[r]]`` at ``distance_m[r]`` of point ``point[r]``."""
+
+    point: np.ndarray  # position in the group
+    rows: np.ndarray
+    table: Any  # a sequence of volunteer ids
+    distance_m: np.ndarray
+
+    def coded(self, codes: dict[uuid.UUID, int]) -> np.ndarray:
+        """Each candidate's code in ``codes`` (new ids added): one look-up per volunteer."""
+        uniq, inverse = np.unique(self.rows, return_inverse=True)
+        table = self.table
+        mine = [codes.setdefault(table[r], len(codes)) for r in uniq.tolist()]
+        return np.asarray(mine, np.int64)[inverse].reshape(-1)
+
+    def ids(self, mask: np.ndarray) -> list[uuid.UUID]:
+        return [self.table[r] for r in self.rows[mask].tolist()]
+
+
+async def _candidates(search: Any, session: AsyncSession, **kw: Any) -> _Found:
+    """The k nearest eligible volunteers of each point, flat and grouped by point."""
+    kw |= {"k": K_VOLUNTEERS, "max_m": MAX_M}
+    arrays = getattr(search, "volunteer_arrays", None)
+    if arrays is not None:
+        got = await arrays(session, **kw)
+        return _Found(got.point.astype(np.int64), got.index.astype(np.int64), got.ids,
+                      np.asarray(got.distance_m, float))  # fmt: skip
+    lists = await search.volunteers(session, **kw)
+    point = np.repeat(np.arange(len(lists), dtype=np.int64), [len(c) for c in lists])
+    flat = [c for cs in lists for c in cs]
+    return _Found(point, np.arange(len(flat), dtype=np.int64), [c.id for c in flat],
+                  np.array([c.distance_m for c in flat], float))  # fmt: skip
+
+
+def _special(
+    w: Loaded,
+    n: NeedRow,
+    ok: set[uuid.UUID],
+    incumbents: dict[uuid.UUID, set[uuid.UUID]],
+    found: _Found,
+    mine: np.ndarray,
+) -> list[uuid.UUID]:
+    """A need's candidates under its overrides, its pending volunteer kept within reach."""
+    o = w.overrides.get(n.id, _NO)
+    ids = found.ids(mine)
+    ids = [c for c in ids if c not in o.forbid_vols]
+    for v in incumbents[n.id] - set(ids) - o.forbid_vols:
+        row = w.volunteers.get(v)
+        if (
+            v in ok
+            and row
+            and haversine_m(row.lon, row.lat, n.lon, n.lat) <= min(MAX_M, row.max_travel_m)
+        ):
+            ids.append(v)
+    if o.pin_vol is not None:  # only the pin may serve; the others explain
+        usable = o.pin_vol in ok and o.pin_vol not in o.forbid_vols
+        ids = [o.pin_vol, *(c for c in ids if c != o.pin_vol)] if usable else []
+    return ids
 
 
 async def _stock(

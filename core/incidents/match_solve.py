@@ -99,7 +99,17 @@ def _tasks(inp: SolveInput, plan: StockPlan) -> tuple[np.ndarray, np.ndarray, np
     return need, depot, inc.astype(_I)
 
 
-def _arcs(inp: SolveInput, task_need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def arc_cost(inp: SolveInput, need: np.ndarray, depot: np.ndarray, vol: np.ndarray) -> np.ndarray:
+    """The assignment's cost of each arc: travel, halved for a neighbour where asked."""
+    cost = _travel(inp, need, depot, vol)
+    home = haversine_m_array(
+        inp.vol_home_lon[vol], inp.vol_home_lat[vol], inp.need_lon[need], inp.need_lat[need]
+    )
+    near = inp.need_neighbours[need] & (home <= NEIGHBOUR_M)
+    return np.where(near, cost * NEIGHBOUR_FACTOR, cost)
+
+
+def task_arcs(inp: SolveInput, task_need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every task gets the volunteer candidates of its need: (arc_task, arc_vol)."""
     order = np.argsort(inp.nv_need, kind="stable")
     nv_need, nv_vol = inp.nv_need[order], inp.nv_vol[order]
@@ -129,14 +139,8 @@ def solve(inp: SolveInput, greedy: bool = False, flows: StockPlan | None = None)
         empty = np.zeros(0, dtype=_I)
         plan = StockPlan(need=empty, depot=empty, item=empty, quantity=empty)
     task_need, task_depot, incumbent = _tasks(inp, plan)
-    arc_task, arc_vol = _arcs(inp, task_need)
-    an, ad = task_need[arc_task], task_depot[arc_task]
-    cost = _travel(inp, an, ad, arc_vol)
-    home = haversine_m_array(
-        inp.vol_home_lon[arc_vol], inp.vol_home_lat[arc_vol], inp.need_lon[an], inp.need_lat[an]
-    )
-    near = inp.need_neighbours[an] & (home <= NEIGHBOUR_M)
-    cost = np.where(near, cost * NEIGHBOUR_FACTOR, cost)
+    arc_task, arc_vol = task_arcs(inp, task_need)
+    cost = arc_cost(inp, task_need[arc_task], task_depot[arc_task], arc_vol)
     problem = AssignProblem(
         task_priority=inp.need_priority[task_need],
         vol_capacity=inp.vol_capacity,
