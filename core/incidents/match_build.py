@@ -86,7 +86,8 @@ async def build(
     needs = [w.needs[n] for n in ix.needs]
     nv_need, nv_vol = await _volunteer_arcs(session, w, search, needs, ix)
     vpos = {v: i for i, v in enumerate(ix.vols)}
-    stock = await _stock(session, w, search, router, wanted, pos, ix)
+    need_priority = np.array([n.priority for n in needs], float)
+    stock = await _stock(session, w, search, router, wanted, pos, ix, need_priority)
     vols = [w.volunteers[v] for v in ix.vols]
     pin = [vpos.get(w.overrides[n.id].pin_vol, -1) if n.id in w.overrides else -1 for n in needs]  # type: ignore[arg-type]
     known = set(ix.depots)  # re-entering tasks' depots come after the stock problem's
@@ -97,7 +98,7 @@ async def build(
         stock=stock,
         need_lon=np.array([n.lon for n in needs], float),
         need_lat=np.array([n.lat for n in needs], float),
-        need_priority=np.array([n.priority for n in needs], float),
+        need_priority=need_priority,
         need_neighbours=np.array([n.neighbours_first for n in needs], bool),
         need_pin=np.array(pin, np.int64),
         depot_lon=np.array([w.depots[d][0] for d in ix.depots], float),
@@ -250,8 +251,10 @@ async def _stock(
     wanted: dict[uuid.UUID, dict[uuid.UUID, int]],
     pos: dict[uuid.UUID, int],
     ix: Index,
+    priority: np.ndarray,
 ) -> StockProblem:
-    """Demand, supply and need–depot arcs (depot positions: ``ix.depots``)."""
+    """Demand, supply and need–depot arcs (depot positions: ``ix.depots``); ``priority``
+    per need of ``ix.needs``."""
     ix.items = sorted({i for d in wanted.values() for i in d})
     ipos = {i: j for j, i in enumerate(ix.items)}
     groups: dict[frozenset[uuid.UUID], list[uuid.UUID]] = defaultdict(list)
@@ -286,9 +289,11 @@ async def _stock(
     an = np.array([pos[n] for n, _ in arcs], np.int64)
     ad = np.array([dpos[d] for _, d in arcs], np.int64)
     dl = np.array([w.depots[d] for d in ix.depots], float).reshape(-1, 2)
-    nl = np.array([(w.needs[n].lon, w.needs[n].lat) for n in ix.needs], float).reshape(-1, 2)
-    cost = router.travel_m(dl[ad, 0], dl[ad, 1], nl[an, 0], nl[an, 1]) if arcs else np.zeros(0)
-    priority = np.array([w.needs[n].priority for n in ix.needs], float)
+    lon, lat = (
+        np.array([w.needs[n].lon for n, _ in arcs]),
+        np.array([w.needs[n].lat for n, _ in arcs]),
+    )
+    cost = router.travel_m(dl[ad, 0], dl[ad, 1], lon, lat) if arcs else np.zeros(0)
     return StockProblem(
         need_priority=priority,
         demand=demand,

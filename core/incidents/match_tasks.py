@@ -44,13 +44,14 @@ async def load_tasks(session: AsyncSession, w: Loaded) -> None:
             )
         ).all()
     )
-    holding = set(
-        await session.scalars(
-            select(TaskLine.task_id)
-            .join(Task, Task.id == TaskLine.task_id)
-            .join(Reservation, Reservation.id == TaskLine.reservation_id)
-            .where(*mine, Reservation.status.in_(HELD))
-        )
+    holds = (
+        select(TaskLine.task_id)
+        .join(Reservation, Reservation.id == TaskLine.reservation_id)
+        .where(TaskLine.task_id == Task.id, Reservation.status.in_(HELD))
+        .exists()
+    )  # the few depot tasks holding nothing, not the thousands that hold stock
+    bare = set(
+        await session.scalars(select(Task.id).where(*mine, Task.depot_id.is_not(None), ~holds))
     )
     for t in tasks:
         if t.need_id not in w.needs:
@@ -58,7 +59,7 @@ async def load_tasks(session: AsyncSession, w: Loaded) -> None:
         a = live.get(t.id)
         if a is not None and a.status in LOCKED_STATUSES:
             w.locked[t.need_id] = w.locked.get(t.need_id, 0) + 1
-        elif a is None and t.depot_id is not None and t.id not in holding:
+        elif a is None and t.id in bare:
             w.stale.append((t.id, t.need_id, t.area_path))
             continue
         else:
