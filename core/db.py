@@ -35,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
+from core import db_uuid
 from core.geo.distance import haversine_m
 
 SRID = 4326
@@ -200,6 +201,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine, busy_timeout_ms)
+            db_uuid.install(self.engine.dialect)
         # SQLite's busy handler is not first-come-first-served: under load one writer can
         # keep losing to newer ones and wait past the busy timeout ("database is locked").
         # The app runs one process on SQLite, so its writers take turns here, in order.
