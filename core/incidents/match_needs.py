@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import chunks
@@ -73,7 +73,7 @@ STATIC = StaticNeeds()
 
 async def load_needs(session: AsyncSession, w: Loaded) -> None:
     """``w.needs`` (live needs, priority at ``w.now``) and ``w.demand`` (open needs' items
-    less the stock their active or issued reservations hold; only items with units left)."""
+    less the stock their active or issued reservations hold)."""
     live = list(
         await session.execute(
             select(Need.id, Need.status).where(
@@ -91,30 +91,18 @@ async def load_needs(session: AsyncSession, w: Loaded) -> None:
         w.needs[nid] = NeedRow(nid, s.lon, s.lat, s.area_path, s.skills, s.languages,
                                priority(s.severity, s.vulnerability, waited),
                                s.neighbours_first, status, bool(s.items))  # fmt: skip
-    for nid, item_id, left in await session.execute(_unreserved(w.incident_id)):
-        need = w.needs.get(nid)
-        if need is not None and need.status == NeedStatus.open.value:  # as this batch read it
-            w.demand.setdefault(nid, {})[item_id] = int(left)
-
-
-def _unreserved(incident_id: uuid.UUID) -> Select[Any]:
-    """(need, item, units) an open need still wants beyond what its active or issued
-    reservations hold; only what is left (the SQL does the sums, not Python)."""
-    held = (
-        select(Reservation.need_id, Reservation.item_id, func.sum(Reservation.quantity).label("q"))
-        .where(Reservation.need_id.in_(open_need_ids(incident_id)), Reservation.status.in_(HELD))
+        if status == NeedStatus.open.value and s.items:
+            w.demand[nid] = dict(s.items)
+    open_ids = open_need_ids(w.incident_id)
+    held = await session.execute(
+        select(Reservation.need_id, Reservation.item_id, func.sum(Reservation.quantity))
+        .where(Reservation.need_id.in_(open_ids), Reservation.status.in_(HELD))
         .group_by(Reservation.need_id, Reservation.item_id)
-        .subquery()
     )
-    left = NeedItem.quantity - func.coalesce(held.c.q, 0)
-    return (
-        select(NeedItem.need_id, NeedItem.item_id, left)
-        .join(Need, Need.id == NeedItem.need_id)
-        .outerjoin(
-            held, and_(held.c.need_id == NeedItem.need_id, held.c.item_id == NeedItem.item_id)
-        )
-        .where(Need.incident_id == incident_id, Need.status == NeedStatus.open.value, left > 0)
-    )
+    for need_id, item_id, qty in held:
+        wants = w.demand.get(need_id, {})
+        if item_id in wants:
+            wants[item_id] = max(0, wants[item_id] - int(qty))
 
 
 async def _read_static(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, StaticNeed]:
