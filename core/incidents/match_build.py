@@ -52,22 +52,6 @@ class Index:
     candidates: dict[int, int] = field(default_factory=dict)  # need → volunteers considered
 
 
-async def _found(search: Any, session: AsyncSession, kind: str, **kw: Any) -> list[list[Any]]:
-    """Per point, (id, great-circle metres) of each candidate, nearest first."""
-    arrays = getattr(search, f"{kind[:-1]}_arrays", None)
-    if arrays is None:
-        lists = await getattr(search, kind)(session, **kw)
-        return [[(c.id, c.distance_m) for c in cs] for cs in lists]
-    got = await arrays(session, **kw)
-    out: list[list[Any]] = [[] for _ in range(got.n_points)]
-    ids = got.ids
-    for p, i, d in zip(
-        got.point.tolist(), got.index.tolist(), got.distance_m.tolist(), strict=True
-    ):
-        out[p].append((ids[i], d))
-    return out
-
-
 async def build(
     session: AsyncSession, w: Loaded, search: Any, router: Any
 ) -> tuple[SolveInput, Index]:
@@ -148,8 +132,11 @@ async def _volunteer_arcs(
         found = await _candidates(
             search,
             session,
+            "volunteers",
             eligible=sorted(ok),
             points=[(needs[p].lon, needs[p].lat) for p in members],
+            k=K_VOLUNTEERS,
+            max_m=MAX_M,
             live_after=live_after,
         )
         point, vol = found.point, found.coded(codes)
@@ -163,10 +150,10 @@ async def _volunteer_arcs(
                 for v in _special(w, needs[members[i]], ok, incumbents, found, point == i)
             ]
             more = np.array([i for i, _ in extra], np.int64)
-            point = np.concatenate([point[plain], more])
-            vol = np.concatenate([vol[plain], [codes.setdefault(v, len(codes)) for _, v in extra]])
+            coded = np.array([codes.setdefault(v, len(codes)) for _, v in extra], np.int64)
+            point, vol = np.concatenate([point[plain], more]), np.concatenate([vol[plain], coded])
             order = np.argsort(point, kind="stable")
-            point, vol = point[order], vol[order].astype(np.int64)
+            point, vol = point[order], vol[order]
         parts_need.append(np.asarray(members, np.int64)[point])
         parts_vol.append(vol)
     if not parts_need:
@@ -184,15 +171,14 @@ async def _volunteer_arcs(
 
 @dataclass
 class _Found:
-    """Candidate ``r`` is ``table[rows[r]]`` at ``distance_m[r]`` of point ``point[r]``."""
+    """Candidate ``r`` is ``table[rows[r]]``, for point ``point[r]`` (nearest first)."""
 
     point: np.ndarray  # position in the group
     rows: np.ndarray
-    table: Any  # a sequence of volunteer ids
-    distance_m: np.ndarray
+    table: Any  # a sequence of ids
 
     def coded(self, codes: dict[uuid.UUID, int]) -> np.ndarray:
-        """Each candidate's code in ``codes`` (new ids added): one look-up per volunteer."""
+        """Each candidate's code in ``codes`` (new ids added): one look-up per id."""
         uniq, inverse = np.unique(self.rows, return_inverse=True)
         table = self.table
         mine = [codes.setdefault(table[r], len(codes)) for r in uniq.tolist()]
@@ -201,20 +187,24 @@ class _Found:
     def ids(self, mask: np.ndarray) -> list[uuid.UUID]:
         return [self.table[r] for r in self.rows[mask].tolist()]
 
+    def by_point(self, n_points: int) -> list[list[uuid.UUID]]:
+        out: list[list[uuid.UUID]] = [[] for _ in range(n_points)]
+        for p, r in zip(self.point.tolist(), self.rows.tolist(), strict=True):
+            out[p].append(self.table[r])
+        return out
 
-async def _candidates(search: Any, session: AsyncSession, **kw: Any) -> _Found:
-    """The k nearest eligible volunteers of each point, flat and grouped by point."""
-    kw |= {"k": K_VOLUNTEERS, "max_m": MAX_M}
-    arrays = getattr(search, "volunteer_arrays", None)
+
+async def _candidates(search: Any, session: AsyncSession, kind: str, **kw: Any) -> _Found:
+    """The candidates (``kind``: volunteers or depots) of each point, flat and grouped by
+    point; from the search's arrays when it has them."""
+    arrays = getattr(search, f"{kind[:-1]}_arrays", None)
     if arrays is not None:
         got = await arrays(session, **kw)
-        return _Found(got.point.astype(np.int64), got.index.astype(np.int64), got.ids,
-                      np.asarray(got.distance_m, float))  # fmt: skip
-    lists = await search.volunteers(session, **kw)
+        return _Found(got.point.astype(np.int64), got.index.astype(np.int64), got.ids)
+    lists = await getattr(search, kind)(session, **kw)
     point = np.repeat(np.arange(len(lists), dtype=np.int64), [len(c) for c in lists])
-    flat = [c for cs in lists for c in cs]
-    return _Found(point, np.arange(len(flat), dtype=np.int64), [c.id for c in flat],
-                  np.array([c.distance_m for c in flat], float))  # fmt: skip
+    flat = [c.id for cs in lists for c in cs]
+    return _Found(point, np.arange(len(flat), dtype=np.int64), flat)
 
 
 def _special(
@@ -227,8 +217,7 @@ def _special(
 ) -> list[uuid.UUID]:
     """A need's candidates under its overrides, its pending volunteer kept within reach."""
     o = w.overrides.get(n.id, _NO)
-    ids = found.ids(mine)
-    ids = [c for c in ids if c not in o.forbid_vols]
+    ids = [c for c in found.ids(mine) if c not in o.forbid_vols]
     for v in incumbents[n.id] - set(ids) - o.forbid_vols:
         row = w.volunteers.get(v)
         if (
@@ -263,15 +252,16 @@ async def _stock(
     arcs: list[tuple[uuid.UUID, uuid.UUID]] = []
     for items, group in groups.items():
         ok = sorted({d for (d, i) in w.supply if i in items})
-        found: list[list[Any]] = [[] for _ in group]
+        found: list[list[uuid.UUID]] = [[] for _ in group]
         if ok:
             points = [(w.needs[n].lon, w.needs[n].lat) for n in group]
-            found = await _found(
+            got = await _candidates(
                 search, session, "depots", points=points, eligible=ok, k=K_DEPOTS, max_m=MAX_M
             )
+            found = got.by_point(len(group))
         for n, cands in zip(group, found, strict=True):
             o = w.overrides.get(n, _NO)
-            ids = [d for d, _ in cands if d not in o.forbid_depots]
+            ids = [d for d in cands if d not in o.forbid_depots]
             if o.pin_depot is not None:
                 usable = o.pin_depot in ok and o.pin_depot not in o.forbid_depots
                 ids = [o.pin_depot] if usable else []

@@ -107,9 +107,12 @@ def expect(target: Any) -> Any:
     return playwright_expect(target)
 
 
-def open_v(ctx: Any, app: App, token: str) -> Any:
-    """/v, logged in by pasting a token into the form; live on its socket."""
+def open_v(ctx: Any, app: App, token: str, *, link: Any = None) -> Any:
+    """/v, logged in by pasting a token into the form; live on its socket (routed through
+    ``link``, a Playwright WebSocket route handler, when given)."""
     page = ctx.new_page()
+    if link is not None:
+        page.route_web_socket("**/ws/volunteer", link)
     page.goto(f"{app.base}/v")
     page.fill("#login-token input[name=secret]", token)
     page.click("#login-token button")

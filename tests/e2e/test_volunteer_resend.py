@@ -77,12 +77,7 @@ class LateEvents:
 def test_the_answer_shows_when_the_event_is_late(app: App, new_context: Any, outside: list) -> None:
     s = seat(app)
     link = LateEvents()
-    page = new_context(**PHONE).new_page()
-    page.route_web_socket("**/ws/volunteer", link)
-    page.goto(f"{app.base}/v")
-    page.fill("#login-token input[name=secret]", s.volunteer)
-    page.click("#login-token button")
-    expect(page.locator("#net")).to_have_attribute("data-state", "live")
+    page = open_v(new_context(**PHONE), app, s.volunteer, link=link)
     aid = offer_to_volunteer(app, s, description="送药", page=page)["id"]
     card = card_of(page, aid)
     card.locator("button.accept").click()
@@ -122,12 +117,7 @@ def test_a_status_sent_again_after_a_drop_acts_once(
 ) -> None:
     s = seat(app)
     link = LosingLink()
-    page = new_context(**PHONE).new_page()
-    page.route_web_socket("**/ws/volunteer", link)
-    page.goto(f"{app.base}/v")
-    page.fill("#login-token input[name=secret]", s.volunteer)
-    page.click("#login-token button")
-    expect(page.locator("#net")).to_have_attribute("data-state", "live")
+    page = open_v(new_context(**PHONE), app, s.volunteer, link=link)
     aid = offer_to_volunteer(app, s, page=page)["id"]
     card = card_of(page, aid)
     card.locator("button.accept").click()
