@@ -77,11 +77,12 @@ async def _adopt(session: AsyncSession, w: Loaded) -> None:
     if not any(n.status == NeedStatus.open.value for n in w.needs.values()):
         return
     open_ids = open_need_ids(w.incident_id)
-    on_task = (
-        select(TaskLine.reservation_id)
+    on_task = (  # a line's task is of the line's reservation's need
+        select(TaskLine.task_id)
         .join(Task, Task.id == TaskLine.task_id)
-        .where(Task.need_id.in_(open_ids), Task.status != "cancelled")
-    )
+        .where(TaskLine.reservation_id == Reservation.id, Task.status != "cancelled")
+        .exists()
+    )  # NOT EXISTS by the line's reservation index, not NOT IN over every line of the incident
     rows = await session.execute(
         select(
             Reservation.id,
@@ -94,7 +95,7 @@ async def _adopt(session: AsyncSession, w: Loaded) -> None:
         .where(
             Reservation.need_id.in_(open_ids),
             Reservation.status == "active",
-            Reservation.id.not_in(on_task),
+            ~on_task,
         )
         .order_by(Reservation.id)
     )
