@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, MetaData, Table, Uuid, insert, select, text
 
+from core import db_uuid
 from core.db import Database
 from core.db_uuid import HexUuid, uuid_from_hex
 from core.ids import uuid7
@@ -21,6 +22,18 @@ def test_the_32_digit_form_gives_the_same_uuid() -> None:
         assert pickle.loads(pickle.dumps(made)) == u
     u = uuid.uuid4()
     assert uuid_from_hex(str(u)) == u  # any other spelling: the general constructor
+
+
+def test_a_repeated_id_is_the_kept_object_and_the_kept_ids_are_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(db_uuid, "_kept", {})
+    monkeypatch.setattr(db_uuid, "MAX_KEPT", 100)
+    u = uuid.uuid4()
+    first = uuid_from_hex(u.hex)
+    again = uuid_from_hex("".join(list(u.hex)))  # an equal string, another object
+    assert again is first and again == u
+    made = [uuid.uuid4() for _ in range(250)]
+    assert [uuid_from_hex(m.hex) for m in made] == made
+    assert 0 < len(db_uuid._kept) <= 100
 
 
 async def test_sqlite_reads_uuid_columns_back_equal(tmp_path: Path) -> None:
