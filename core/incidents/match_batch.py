@@ -22,7 +22,7 @@ HELD = ("active", "issued")  # reservation statuses that count against a need's 
 TURNED_DOWN = ("declined", "expired")  # who let a need go is not asked again for it
 
 
-@dataclass
+@dataclass(slots=True)
 class NeedRow:
     id: uuid.UUID
     lon: float

@@ -26,7 +26,7 @@ from core.db import chunks
 from core.geo.local_rows import database_key
 from core.incidents.match_batch import HELD, LIVE_NEEDS, Loaded, NeedRow, open_need_ids
 from core.incidents.need_models import Need, NeedItem, NeedStatus
-from core.incidents.priority import priority
+from core.incidents.priority import severity_weight, waiting_bonus
 from core.stock.models import Reservation
 
 MAX_INCIDENTS = 32
@@ -35,7 +35,8 @@ MAX_INCIDENTS = 32
 
 @dataclass(frozen=True, slots=True)
 class StaticNeed:
-    """The columns of a need that never change, and its items."""
+    """The columns of a need that never change, and its items; ``base_priority`` is its
+    priority before waiting (:func:`~core.incidents.priority.priority` adds the wait)."""
 
     lon: float
     lat: float
@@ -46,6 +47,7 @@ class StaticNeed:
     vulnerability: float
     created_at: datetime
     neighbours_first: bool
+    base_priority: float
     items: tuple[tuple[uuid.UUID, int], ...] = field(default=())
 
 
@@ -85,14 +87,15 @@ async def load_needs(session: AsyncSession, w: Loaded) -> None:
     unseen = [nid for nid, _ in live if nid not in known]
     if unseen:
         known.update(await _read_static(session, unseen))
-    for nid, status in live:
+    now, rows, demand, is_open = w.now, w.needs, w.demand, NeedStatus.open.value
+    for nid, status in live:  # once per live need per batch: kept lean
         s = known[nid]
-        waited = (w.now - s.created_at).total_seconds() / 60
-        w.needs[nid] = NeedRow(nid, s.lon, s.lat, s.area_path, s.skills, s.languages,
-                               priority(s.severity, s.vulnerability, waited),
-                               s.neighbours_first, status, bool(s.items))  # fmt: skip
-        if status == NeedStatus.open.value and s.items:
-            w.demand[nid] = dict(s.items)
+        bonus = waiting_bonus((now - s.created_at).total_seconds() / 60)
+        rows[nid] = NeedRow(nid, s.lon, s.lat, s.area_path, s.skills, s.languages,
+                            s.base_priority + bonus, s.neighbours_first, status,
+                            bool(s.items))  # fmt: skip
+        if status == is_open and s.items:
+            demand[nid] = dict(s.items)
     open_ids = open_need_ids(w.incident_id)
     held = await session.execute(
         select(Reservation.need_id, Reservation.item_id, func.sum(Reservation.quantity))
@@ -127,6 +130,7 @@ async def _read_static(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid
 
 def _static(r: Any, items: tuple[tuple[uuid.UUID, int], ...]) -> StaticNeed:
     skills, languages = tuple(sorted(r.skills or [])), tuple(sorted(r.languages or []))
-    return StaticNeed(r.lon, r.lat, r.area_path, skills, languages, int(r.severity),
-                      float(r.vulnerability), r.created_at, bool(r.neighbours_first),
-                      items)  # fmt: skip
+    severity, vulnerability = int(r.severity), float(r.vulnerability)
+    return StaticNeed(r.lon, r.lat, r.area_path, skills, languages, severity, vulnerability,
+                      r.created_at, bool(r.neighbours_first),
+                      severity_weight(severity) + vulnerability, items)  # fmt: skip
