@@ -21,9 +21,16 @@ from core.auth.roles import SYSTEM, Principal, actor
 from core.auth.scope import in_scope
 from core.errors import Conflict, ErrorList, FieldError
 from core.incidents import rules
-from core.incidents.models import Incident, IncidentArea, IncidentStatus, ResponseLevel
+from core.incidents.models import (
+    Incident,
+    IncidentArea,
+    IncidentMode,
+    IncidentStatus,
+    ResponseLevel,
+)
 from core.incidents.reads import get_incident
 from core.registry.areas.models import Area
+from core.stock.shadow import shadow_mutual_aid
 
 
 async def _claim(session: AsyncSession, incident: Incident, now: datetime, **values: Any) -> None:
@@ -87,7 +94,8 @@ async def open_mutual_aid(
 
     Takes a coordinator of the level above the incident's area (403). Unknown or
     out-of-scope codes: 422 on ``body.area_codes.<i>``; areas already affected or
-    already open: 409 naming them. ``incident.mutual_aid_opened``.
+    already open: 409 naming them. ``incident.mutual_aid_opened``. A live drill gets
+    shadow copies of the opened areas' real lots (:func:`core.stock.shadow.shadow_mutual_aid`).
     """
     principal = principal or SYSTEM
     incident = await get_incident(session=session, principal=principal, incident_id=incident_id)
@@ -108,6 +116,10 @@ async def open_mutual_aid(
             await session.execute(insert(IncidentArea), rows)
     except IntegrityError as exc:
         raise Conflict("some of these areas were opened meanwhile; reload and retry") from exc
+    if incident.mode == IncidentMode.live_drill.value:  # its stock: shadows, never real lots
+        await shadow_mutual_aid(session=session, incident_id=incident.id,
+                                incident_path=incident.area_path,
+                                opened=[a.area_path for a in areas])  # fmt: skip
     opened = [{"code": a.code, "name": a.name, "level": a.level} for a in areas]
     await rules.emit_incident(
         session, "incident.mutual_aid_opened", incident, *(a.area_path for a in areas),

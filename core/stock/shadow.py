@@ -9,15 +9,22 @@ drill, on hand = the real lot's free quantity. Each copy is received through the
 (one receive move, reason ``shadow of <lot>``), so audits balance shadow lots too, and
 drill rows stay out of audit totals, disclosure and readiness. Set-based: one SELECT and
 one INSERT per table, whatever the number of lots. Real lots are only read.
+
+Areas opened for mutual aid during a live drill get the same (:func:`shadow_mutual_aid`,
+called by :func:`core.incidents.changes.open_mutual_aid`): the matching draws on depots
+under every area the incident covers, so without copies a live drill could not rehearse
+help from a neighbour. A real lot is shadowed at most once per drill.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from core import clock
 from core.events.outbox import EventIn, emit_many
@@ -44,12 +51,33 @@ def ancestor_paths(area_path: str, *, down_from: AreaLevel = AreaLevel.county) -
 
 async def copy_shadow_lots(*, session: AsyncSession, incident_id: uuid.UUID, area_path: str) -> int:
     """Copy the real lots a live drill over ``area_path`` may use; returns how many."""
+    where = or_(Lot.area_path.startswith(area_path, autoescape=True),
+                Lot.area_path.in_(ancestor_paths(area_path)))  # fmt: skip
+    return await _copy(session, incident_id, where, area_path)
+
+
+async def shadow_mutual_aid(
+    *, session: AsyncSession, incident_id: uuid.UUID, incident_path: str, opened: Sequence[str]
+) -> int:
+    """Copy the real lots under the ``opened`` area paths for the live drill ``incident_id``
+    (over ``incident_path``), those already shadowed for it excepted; returns how many."""
+    where = or_(*(Lot.area_path.startswith(p, autoescape=True) for p in opened))
+    return await _copy(session, incident_id, where, incident_path)
+
+
+async def _copy(session: AsyncSession, incident_id: uuid.UUID, where: Any, area_path: str) -> int:
+    """Shadow every real, unexpired lot with free stock matching ``where`` and not yet
+    shadowed for this drill; event on ``area_path``'s streams."""
     free = Lot.on_hand - Lot.reserved
+    shadow = aliased(Lot)
+    copied = (
+        select(shadow.id)
+        .where(shadow.shadow_of == Lot.id, shadow.drill_incident_id == incident_id)
+        .exists()
+    )
     rows = (await session.execute(
         select(Lot.id, free.label("free"), *(getattr(Lot, c) for c in _COPIED))
-        .where(serving(is_drill=False, incidents=()),
-               or_(Lot.area_path.startswith(area_path, autoescape=True),
-                   Lot.area_path.in_(ancestor_paths(area_path))))
+        .where(serving(is_drill=False, incidents=()), where, ~copied)
         .order_by(Lot.id)
     )).all()  # fmt: skip
     if not rows:

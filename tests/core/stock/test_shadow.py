@@ -9,6 +9,9 @@ from sqlalchemy import func, select
 from core.app import create_app
 from core.incidents import hooks
 from core.incidents.need_models import Need
+from core.incidents.service import open_mutual_aid
+from core.registry.areas.models import Area
+from core.registry.depots.models import Depot
 from core.stock import ledger, reserve
 from core.stock.models import Lot, Move
 from core.stock.shadow import ancestor_paths, copy_shadow_lots, shadow_for_live_drill
@@ -94,3 +97,47 @@ async def test_a_real_incident_gets_no_shadow_stock_and_the_app_registers_the_ho
                                 .where(Lot.is_drill.is_(True))) == 0  # fmt: skip
     create_app(background=False)
     assert shadow_for_live_drill in hooks.activation_hooks()
+
+
+async def _area_code_of(session, depot) -> str:
+    return await session.scalar(select(Area.code).join(Depot, Depot.area_id == Area.id)
+                                .where(Depot.id == depot))  # fmt: skip
+
+
+async def _shadows(session, drill) -> list[tuple]:
+    rows = await session.execute(select(Lot.shadow_of, Lot.on_hand)
+                                 .where(Lot.drill_incident_id == drill))  # fmt: skip
+    return sorted(rows.all())
+
+
+async def test_areas_opened_for_mutual_aid_in_a_live_drill_get_shadow_stock_once(session) -> None:
+    w = await stock_world(session)
+    water_a = await _receive(session, w, w.depot, w.water, 10)
+    water_b = await _receive(session, w, w.depot_b, w.water, 7)  # county B
+    drill = await _drill_incident(session, w)
+    await shadow_for_live_drill(session=session, incident_id=drill, hazard="earthquake",
+                                community_ids=[])  # fmt: skip
+    assert await _shadows(session, drill) == [(water_a, 10)]
+    rice_a = await _receive(session, w, w.depot2, w.rice, 5)  # after the drill began
+    before = await _real_state(session)
+
+    await open_mutual_aid(session=session, principal=None, incident_id=drill,
+                          area_codes=[await _area_code_of(session, w.depot_b)])  # fmt: skip
+    assert await _shadows(session, drill) == sorted([(water_a, 10), (water_b, 7)])
+    # county A holds the drill's own area: only the lot not yet shadowed is copied
+    await open_mutual_aid(session=session, principal=None, incident_id=drill,
+                          area_codes=[await _area_code_of(session, w.depot)])  # fmt: skip
+    assert await _shadows(session, drill) == sorted([(water_a, 10), (water_b, 7), (rice_a, 5)])
+    for s in (await session.scalars(select(Lot).where(Lot.drill_incident_id == drill))).all():
+        assert s.is_drill and s.reserved == 0
+        assert await ledger.ledger_balance(session=session, lot_id=s.id) == (s.on_hand, 0)
+    assert await _real_state(session) == before
+
+
+async def test_mutual_aid_for_a_real_incident_copies_nothing(session) -> None:
+    w = await stock_world(session)
+    await _receive(session, w, w.depot_b, w.water, 7)
+    await open_mutual_aid(session=session, principal=None, incident_id=w.incident,
+                          area_codes=[await _area_code_of(session, w.depot_b)])  # fmt: skip
+    assert await session.scalar(select(func.count()).select_from(Lot)
+                                .where(Lot.is_drill.is_(True))) == 0  # fmt: skip
