@@ -87,9 +87,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_db = database is None
-        db = database or Database(
-            settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
-        )
+        db = database or Database.configured(settings)
         lock = SingleWorkerLock.for_settings(settings) if own_db else None
         if lock is not None:
             lock.acquire()

@@ -54,7 +54,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts."
 
 def _database() -> Database:
     settings = get_settings()
-    return Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    return Database.configured(settings)
 
 
 def _fail(message: str) -> typer.Exit:

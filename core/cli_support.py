@@ -31,7 +31,7 @@ def in_transaction(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
 
     async def go() -> Any:
         settings = get_settings()
-        db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        db = Database.configured(settings)
         try:
             async with db.transaction() as session:
                 return await work(session)

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         120, ge=1, description="How long stock stays reserved for a need still open and unassigned."
     )
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, description="SQLite busy timeout for writers.")
+    sqlite_cache_mb: int = Field(
+        64, ge=1, description="SQLite page cache per connection, in MiB (filled as pages are read)."
+    )
     match_interval_seconds: float = Field(
         1.0, gt=0, description="How often a worker's matching loop solves a batch per incident."
     )

@@ -50,7 +50,7 @@ def report(
         end = end.replace(tzinfo=UTC)
 
     async def go() -> tuple[Path, Path]:
-        db = Database(get_settings().database_url)
+        db = Database.configured(get_settings())
         try:
             async with db.reader() as session:
                 meta = {"source": "database", "incident_id": str(incident_id)}

@@ -54,7 +54,7 @@ async def run_live(
     """Play ``scenario`` live at ``speed``× on ``database`` (default: the configured one);
     the incident's id."""
     own = database is None
-    db = database or Database(get_settings().database_url)
+    db = database or Database.configured(get_settings())
     plan_hooks.register()
     on_activation(shadow_for_live_drill)
     try:

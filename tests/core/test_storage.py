@@ -92,8 +92,10 @@ async def test_sqlite_pragmas_and_immediate_writes(tmp_path) -> None:
             assert (await s.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
             assert (await s.execute(text("PRAGMA foreign_keys"))).scalar() == 1
             assert (await s.execute(text("PRAGMA busy_timeout"))).scalar() == 1234
+            assert (await s.execute(text("PRAGMA cache_size"))).scalar() == -64 * 1024
             # BEGIN IMMEDIATE took the write lock: another writer cannot start.
-            other = Database(f"sqlite+aiosqlite:///{tmp_path}/p.db", busy_timeout_ms=50)
+            other = Database(f"sqlite+aiosqlite:///{tmp_path}/p.db", busy_timeout_ms=50,
+                             cache_mb=8)  # fmt: skip
             try:
                 async with other.writer() as s2:
                     with pytest.raises(Exception, match="locked"):
@@ -101,6 +103,7 @@ async def test_sqlite_pragmas_and_immediate_writes(tmp_path) -> None:
                 # …while a reader still can.
                 async with other.reader() as r:
                     assert (await r.execute(text("SELECT 1"))).scalar() == 1
+                    assert (await r.execute(text("PRAGMA cache_size"))).scalar() == -8 * 1024
             finally:
                 await other.dispose()
     finally:
