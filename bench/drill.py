@@ -102,6 +102,8 @@ def make_run(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             f"{c['loaded_depots']} depots; {scenario.ticks} ticks of {scenario.tick_seconds} s"
         )
         print(f"  wall per phase: {phases}  (total {wall:.1f} s)")
+        parts = "  ".join(f"{k} {v:.1f} s" for k, v in sorted(result.parts.items()))
+        print(f"  simulate by part of a tick: {parts}")
         rows = sum(result.rows.values())
         rate = rows / max(result.phases["simulate"], 1e-9)
         print(f"  rows written by the drill: {rows:,} ({rate:,.0f} rows/s while simulating)")

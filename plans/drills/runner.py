@@ -43,6 +43,7 @@ class DrillResult:
     incident_id: uuid.UUID
     database_url: str
     phases: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
+    parts: dict[str, float] = field(default_factory=dict)  # simulate's seconds per tick part
     rows: dict[str, int] = field(default_factory=dict)  # rows written by the drill, per table
     counts: dict[str, int] = field(default_factory=dict)  # what the simulation did
     meta: dict[str, Any] = field(default_factory=dict)
@@ -147,7 +148,8 @@ async def _run(db: Database, scenario: Scenario, out_dir: Path | None, source_db
         await sim.run(clock, progress=progress)
         phases["simulate"] = time.perf_counter() - t0
         after = await row_counts(db)
-        result = DrillResult(incident_id=incident_id, database_url=str(db.url), phases=phases)
+        result = DrillResult(incident_id=incident_id, database_url=str(db.url), phases=phases,
+                             parts=dict(sim.seconds))  # fmt: skip
         result.rows = {t: n - before.get(t, 0) for t, n in after.items() if n != before.get(t, 0)}
         result.counts = {**{f"loaded_{k}": v for k, v in loaded.items()}, "on_duty": on_duty,
                          **sim.counts}  # fmt: skip

@@ -13,8 +13,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -54,6 +57,7 @@ class Simulation:
         self.members = people.members()
         self.pending = sorted(scenario.injects, key=lambda i: i.at_minutes)
         self.counts: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()  # wall seconds per part of a tick (benches)
 
     @classmethod
     async def start(cls, db: Database, scenario: Scenario, incident_id: uuid.UUID,
@@ -82,15 +86,29 @@ class Simulation:
     async def tick(self, k: int, now: datetime) -> None:
         """Tick ``k`` (from 1) at ``now``; see the module doc."""
         elapsed = timedelta(seconds=k * self.s.tick_seconds)
-        while self.pending and timedelta(minutes=self.pending[0].at_minutes) <= elapsed:
-            await self._inject(self.pending.pop(0))
-        for status, n in (await self.crew.act(self.db, self.incident_id, now)).items():
-            self.counts[f"assignments_{status}"] += n
-        while (fired := await fire_due(self.db, worker="drill", limit=1000)) > 0:
-            self.counts["timers_fired"] += fired
-        await self._reports(self.plan.due(k))
-        if self.match and await self._match_due(now):
+        with self._timed("injects"):
+            while self.pending and timedelta(minutes=self.pending[0].at_minutes) <= elapsed:
+                await self._inject(self.pending.pop(0))
+        with self._timed("volunteers"):
+            for status, n in (await self.crew.act(self.db, self.incident_id, now)).items():
+                self.counts[f"assignments_{status}"] += n
+        with self._timed("timers"):
+            while (fired := await fire_due(self.db, worker="drill", limit=1000)) > 0:
+                self.counts["timers_fired"] += fired
+        with self._timed("reports"):
+            await self._reports(self.plan.due(k))
+        with self._timed("pacing"):
+            due = self.match and await self._match_due(now)
+        if due:
             await self._match()
+
+    @contextlib.contextmanager
+    def _timed(self, part: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[part] += time.perf_counter() - t0
 
     async def _match_due(self, now: datetime) -> bool:
         if self.incident_id not in await incidents_due(self.db):
@@ -100,10 +118,15 @@ class Simulation:
     async def _match(self) -> None:
         from core.incidents.matching import match_incident  # numpy, OR-Tools: when solving
 
+        t0 = time.perf_counter()
         summary = await match_incident(database=self.db, incident_id=self.incident_id,
                                        budget_s=SOLVE_BUDGET_S)  # fmt: skip
+        self.seconds["matching"] += time.perf_counter() - t0
+        for part in ("load", "solve", "write"):  # load: reading and building the arrays
+            self.seconds[f"matching.{part}"] += getattr(summary, f"{part}_ms") / 1000
         self.counts["match_batches"] += int(not summary.skipped)
-        offered = await after_batches(self.db, [self.incident_id])
+        with self._timed("offers"):
+            offered = await after_batches(self.db, [self.incident_id])
         self.counts["offers"] += len(offered)
 
     async def _reports(self, households: list[int]) -> None:

@@ -38,6 +38,16 @@ async def test_the_drill_runs_through_the_services(first_run: DrillResult) -> No
     assert first_run.meta["plan_versions"][0]["plan"].endswith("地震灾害慈善应急预案")
 
 
+async def test_the_simulation_time_is_split_by_part_of_a_tick(first_run: DrillResult) -> None:
+    parts = first_run.parts
+    top = ("injects", "volunteers", "timers", "reports", "pacing", "matching", "offers")
+    assert set(parts) == {*top, "matching.load", "matching.solve", "matching.write"}
+    assert all(v >= 0 for v in parts.values()) and parts["matching.load"] > 0
+    assert sum(parts[p] for p in top) <= first_run.phases["simulate"]
+    inner = sum(parts[f"matching.{p}"] for p in ("load", "solve", "write"))
+    assert inner <= parts["matching"]
+
+
 async def test_the_same_seed_gives_the_same_kpis(first_run: DrillResult) -> None:
     again = await run_drill(tiny())
     assert without_ids(again.kpis) == without_ids(first_run.kpis)
