@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import chunks
+from core.db import chunks, rows_of
 from core.geo.local_rows import database_key
 from core.incidents.match_batch import HELD, LIVE_NEEDS, Loaded, NeedRow, open_need_ids
 from core.incidents.need_models import Need, NeedItem, NeedStatus
@@ -76,12 +76,11 @@ STATIC = StaticNeeds()
 async def load_needs(session: AsyncSession, w: Loaded) -> None:
     """``w.needs`` (live needs, priority at ``w.now``) and ``w.demand`` (open needs' items
     less the stock their active or issued reservations hold)."""
-    live = list(
-        await session.execute(
-            select(Need.id, Need.status).where(
-                Need.incident_id == w.incident_id, Need.status.in_(LIVE_NEEDS)
-            )
-        )
+    live = await rows_of(
+        session,
+        select(Need.id, Need.status).where(
+            Need.incident_id == w.incident_id, Need.status.in_(LIVE_NEEDS)
+        ),
     )
     known = STATIC.of(session, w.incident_id)
     unseen = [nid for nid, _ in live if nid not in known]
@@ -97,10 +96,11 @@ async def load_needs(session: AsyncSession, w: Loaded) -> None:
         if status == is_open and s.items:
             demand[nid] = dict(s.items)
     open_ids = open_need_ids(w.incident_id)
-    held = await session.execute(
+    held = await rows_of(
+        session,
         select(Reservation.need_id, Reservation.item_id, func.sum(Reservation.quantity))
         .where(Reservation.need_id.in_(open_ids), Reservation.status.in_(HELD))
-        .group_by(Reservation.need_id, Reservation.item_id)
+        .group_by(Reservation.need_id, Reservation.item_id),
     )
     for need_id, item_id, qty in held:
         wants = w.demand.get(need_id, {})

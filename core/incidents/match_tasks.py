@@ -13,6 +13,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import rows_of
 from core.incidents.match_batch import HELD, Loaded, OldTask, open_need_ids
 from core.incidents.match_models import LIVE_STATUSES, LOCKED_STATUSES, Assignment, Task, TaskLine
 from core.incidents.need_models import NeedStatus
@@ -22,27 +23,25 @@ from core.stock.models import Reservation
 async def load_tasks(session: AsyncSession, w: Loaded) -> None:
     """Existing tasks (re-entering, locked, stale) and adopted reservations."""
     mine = (Task.incident_id == w.incident_id, Task.status.in_(("open", "assigned")))
-    tasks = list(
-        await session.execute(
-            select(Task.id, Task.need_id, Task.depot_id, Task.area_path).where(*mine)
-        )
+    tasks = await rows_of(
+        session, select(Task.id, Task.need_id, Task.depot_id, Task.area_path).where(*mine)
     )
     live = {
         r.task_id: r
-        for r in await session.execute(
+        for r in await rows_of(
+            session,
             select(
                 Assignment.id, Assignment.task_id, Assignment.volunteer_id, Assignment.status
-            ).where(Assignment.incident_id == w.incident_id, Assignment.status.in_(LIVE_STATUSES))
+            ).where(Assignment.incident_id == w.incident_id, Assignment.status.in_(LIVE_STATUSES)),
         )
     }
     attempts = dict(
-        (
-            await session.execute(
-                select(Assignment.task_id, func.max(Assignment.attempt))
-                .where(Assignment.incident_id == w.incident_id)
-                .group_by(Assignment.task_id)
-            )
-        ).all()
+        await rows_of(
+            session,
+            select(Assignment.task_id, func.max(Assignment.attempt))
+            .where(Assignment.incident_id == w.incident_id)
+            .group_by(Assignment.task_id),
+        )
     )
     holds = (
         select(TaskLine.task_id)
@@ -83,7 +82,8 @@ async def _adopt(session: AsyncSession, w: Loaded) -> None:
         .where(TaskLine.reservation_id == Reservation.id, Task.status != "cancelled")
         .exists()
     )  # NOT EXISTS by the line's reservation index, not NOT IN over every line of the incident
-    rows = await session.execute(
+    rows = await rows_of(
+        session,
         select(
             Reservation.id,
             Reservation.need_id,
@@ -97,7 +97,7 @@ async def _adopt(session: AsyncSession, w: Loaded) -> None:
             Reservation.status == "active",
             ~on_task,
         )
-        .order_by(Reservation.id)
+        .order_by(Reservation.id),
     )
     adopted: dict[tuple[uuid.UUID, uuid.UUID], OldTask] = {}
     for r in rows:

@@ -31,6 +31,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import local_today
+from core.db import rows_of
 from core.incidents.match_models import LIVE_STATUSES, Assignment
 from core.registry.volunteers.availability import is_available
 from core.registry.volunteers.models import (
@@ -107,21 +108,20 @@ async def load_volunteers(
         Volunteer.max_active_tasks,
     )
     busy = dict(
-        (
-            await session.execute(
-                select(Assignment.volunteer_id, func.count())
-                .where(
-                    Assignment.volunteer_id.in_(scoped),
-                    Assignment.status.in_(LIVE_STATUSES),
-                    Assignment.is_drill == is_drill,
-                )
-                .group_by(Assignment.volunteer_id)
+        await rows_of(
+            session,
+            select(Assignment.volunteer_id, func.count())
+            .where(
+                Assignment.volunteer_id.in_(scoped),
+                Assignment.status.in_(LIVE_STATUSES),
+                Assignment.is_drill == is_drill,
             )
-        ).all()
+            .group_by(Assignment.volunteer_id),
+        )
     )
     out: dict[uuid.UUID, VolunteerRow] = {}
     fresh = now - LIVE_WINDOW
-    for r in await session.execute(select(*cols).where(Volunteer.id.in_(scoped))):
+    for r in await rows_of(session, select(*cols).where(Volunteer.id.in_(scoped))):
         if not is_available(r.availability or {}, now):
             continue
         live = r.live_at is not None and r.live_at >= fresh and r.live_lon is not None

@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import select, text
 
-from core.db import Database
+from core.db import Database, rows_of
 from core.migrate import current_revision, head_revision
 from core.registry.areas.models import Area, AreaLevel
 from tests.factories import make_area
@@ -108,6 +108,14 @@ async def test_sqlite_pragmas_and_immediate_writes(tmp_path) -> None:
                 await other.dispose()
     finally:
         await db.dispose()
+
+
+async def test_rows_of_reads_columns_after_flushing_pending_changes(session) -> None:
+    prov = await make_area(session, code="530000000000", name="云南省", level=AreaLevel.province)
+    prov.name = "云南"  # pending, not flushed
+    rows = await rows_of(session, select(Area.id, Area.name).where(Area.code == prov.code))
+    assert [tuple(r) for r in rows] == [(prov.id, "云南")]
+    assert rows[0].name == "云南"
 
 
 async def test_area_rows_visible_by_prefix(session) -> None:
