@@ -43,6 +43,7 @@ from core.stock.disclosure_api import pages as disclosure_pages
 from core.stock.disclosure_api import router as disclosure_router
 from core.stock.funds_api import router as funds_router
 from core.stock.shadow import shadow_for_live_drill
+from core.stopping import pause, stop_loops
 from maps.api import router as maps_router
 from maps.depots_api import router as depots_import_router
 from maps.households_api import router as households_import_router
@@ -63,14 +64,14 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-async def _timer_loop(database: Database, settings: Settings) -> None:
+async def _timer_loop(database: Database, settings: Settings, stop: asyncio.Event) -> None:
     worker = worker_name()
-    while True:
+    while not stop.is_set():
         try:
             await fire_due(database, worker=worker)
         except Exception:  # keep the loop alive; each failure is logged
             log.exception("timer loop")
-        await asyncio.sleep(settings.timer_poll_seconds)
+        await pause(stop, settings.timer_poll_seconds)
 
 
 def create_app(
@@ -94,20 +95,17 @@ def create_app(
         app.state.database = db
         tasks = []
         live = None
+        stop = asyncio.Event()
         if background:
-            tasks = [asyncio.create_task(_timer_loop(db, settings)),
-                     asyncio.create_task(match_loop(db, settings))]  # fmt: skip
+            tasks = [asyncio.create_task(_timer_loop(db, settings, stop)),
+                     asyncio.create_task(match_loop(db, settings, stop))]  # fmt: skip
             live = await start_realtime(app, db, settings)
         try:
             yield
         finally:
             if live is not None:
                 await live.stop()
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_loops(stop, tasks)  # each finishes its round: no write cut short
             if own_db:
                 await db.dispose()
             if lock is not None:

@@ -26,6 +26,7 @@ from core.incidents.dispatch_loop import after_batches
 from core.incidents.match_models import Task
 from core.incidents.models import Incident, IncidentStatus
 from core.incidents.need_models import Need, NeedStatus
+from core.stopping import pause
 
 log = logging.getLogger("huzhu.matching")
 
@@ -99,15 +100,18 @@ async def run_once(
     return solved
 
 
-async def match_loop(database: Database, settings: Settings) -> None:
-    """Run :func:`run_once` every ``match_interval_seconds`` until cancelled."""
+async def match_loop(
+    database: Database, settings: Settings, stop: asyncio.Event | None = None
+) -> None:
+    """Run :func:`run_once` every ``match_interval_seconds`` until ``stop`` is set (after
+    the round in hand: :mod:`core.stopping`) or cancelled."""
     pool = solver_pool(settings.match_solver_processes)
     try:
-        while True:
+        while stop is None or not stop.is_set():
             try:
                 await run_once(database, settings, pool)
             except Exception:  # keep the loop alive; each failure is logged
                 log.exception("matching loop")
-            await asyncio.sleep(settings.match_interval_seconds)
+            await pause(stop, settings.match_interval_seconds)
     finally:
         stop_pool(pool)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.config import Settings
 from core.incidents.match_lock import batch_lock
-from core.incidents.match_loop import incidents_due, run_once, solver_pool, stop_pool
+from core.incidents.match_loop import incidents_due, match_loop, run_once, solver_pool, stop_pool
 from core.incidents.match_models import Assignment, MatchBatch
 from core.incidents.matching import match_incident
 from core.incidents.need_models import Need
@@ -87,6 +87,24 @@ async def test_the_app_runs_the_loop(committed) -> None:
         else:
             pytest.fail("the matching loop did not match the need within 20 s")
     assert await _count(committed, MatchBatch) == 1
+    assert committed.engine.sync_engine.pool.checkedout() == 0  # no loop left a connection
+
+
+async def test_the_loop_returns_after_its_round_once_asked_to_stop(committed) -> None:
+    _, (n,) = await _world(committed)
+    settings = Settings(_env_file=None, database_url="sqlite+aiosqlite:///unused.db",
+                        match_interval_seconds=0.05)  # fmt: skip
+    stop = asyncio.Event()
+    loop = asyncio.create_task(match_loop(committed, settings, stop))
+    for _ in range(400):
+        async with committed.reader() as s:
+            if await s.scalar(select(Need.status).where(Need.id == n)) == "matched":
+                break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(loop, timeout=30)  # returns by itself: nothing cancelled
+    assert not loop.cancelled() and loop.exception() is None
+    assert committed.engine.sync_engine.pool.checkedout() == 0
 
 
 def test_stopping_the_solver_pool_ends_its_process() -> None:
