@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -38,6 +38,9 @@ from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from core import db_uuid
 from core.geo.distance import haversine_m
+
+if TYPE_CHECKING:
+    from core.config import Settings
 
 SRID = 4326
 
@@ -224,7 +227,7 @@ class Database:
         )
 
     @classmethod
-    def configured(cls, settings: Any) -> Database:
+    def configured(cls, settings: Settings) -> Database:
         """The database ``settings`` (:class:`core.config.Settings`) name, as configured."""
         return cls(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms,
                    cache_mb=settings.sqlite_cache_mb)  # fmt: skip

@@ -100,14 +100,12 @@ async def run_once(
     return solved
 
 
-async def match_loop(
-    database: Database, settings: Settings, stop: asyncio.Event | None = None
-) -> None:
+async def match_loop(database: Database, settings: Settings, stop: asyncio.Event) -> None:
     """Run :func:`run_once` every ``match_interval_seconds`` until ``stop`` is set (after
     the round in hand: :mod:`core.stopping`) or cancelled."""
     pool = solver_pool(settings.match_solver_processes)
     try:
-        while stop is None or not stop.is_set():
+        while not stop.is_set():
             try:
                 await run_once(database, settings, pool)
             except Exception:  # keep the loop alive; each failure is logged

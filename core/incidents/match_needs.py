@@ -43,8 +43,6 @@ class StaticNeed:
     area_path: str
     skills: tuple[str, ...]
     languages: tuple[str, ...]
-    severity: int
-    vulnerability: float
     created_at: datetime
     neighbours_first: bool
     base_priority: float
@@ -130,7 +128,6 @@ async def _read_static(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid
 
 def _static(r: Any, items: tuple[tuple[uuid.UUID, int], ...]) -> StaticNeed:
     skills, languages = tuple(sorted(r.skills or [])), tuple(sorted(r.languages or []))
-    severity, vulnerability = int(r.severity), float(r.vulnerability)
-    return StaticNeed(r.lon, r.lat, r.area_path, skills, languages, severity, vulnerability,
-                      r.created_at, bool(r.neighbours_first),
-                      severity_weight(severity) + vulnerability, items)  # fmt: skip
+    base = severity_weight(int(r.severity)) + float(r.vulnerability)
+    return StaticNeed(r.lon, r.lat, r.area_path, skills, languages, r.created_at,
+                      bool(r.neighbours_first), base, items)  # fmt: skip

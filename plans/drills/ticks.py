@@ -118,10 +118,9 @@ class Simulation:
     async def _match(self) -> None:
         from core.incidents.matching import match_incident  # numpy, OR-Tools: when solving
 
-        t0 = time.perf_counter()
-        summary = await match_incident(database=self.db, incident_id=self.incident_id,
-                                       budget_s=SOLVE_BUDGET_S)  # fmt: skip
-        self.seconds["matching"] += time.perf_counter() - t0
+        with self._timed("matching"):
+            summary = await match_incident(database=self.db, incident_id=self.incident_id,
+                                           budget_s=SOLVE_BUDGET_S)  # fmt: skip
         for part in ("load", "solve", "write"):  # load: reading and building the arrays
             self.seconds[f"matching.{part}"] += getattr(summary, f"{part}_ms") / 1000
         self.counts["match_batches"] += int(not summary.skipped)
