@@ -22,7 +22,6 @@ distinct (incident, deadline) fires for every person sharing it
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -66,13 +65,13 @@ async def open_checkins(
     if not community_ids:
         return 0
     incident = await session.get_one(Incident, incident_id)
-    now, ms = clock.now(), time.time_ns() // 1_000_000
-    made = await _open_households(session, incident, list(community_ids), now, ms)
+    now = clock.now()
+    made = await _open_households(session, incident, list(community_ids), now)
     groups = await tables_by_community(
         session=session, incident_id=incident_id, community_ids=community_ids
     )
     for table, members in groups.items():
-        await _open_persons(session, incident, table, members, ms)
+        await _open_persons(session, incident, table, members)
     await schedule_deadlines(
         session=session, incident_id=incident.id, community_ids=list(community_ids), now=now
     )
@@ -99,14 +98,13 @@ async def _open_households(
     incident: Incident,
     community_ids: list[uuid.UUID],
     now: datetime,
-    ms: int,
 ) -> int:
     h = Household.__table__
     done = exists().where(
         HouseholdCheckin.incident_id == incident.id, HouseholdCheckin.household_id == h.c.id
     )
     rows = select(
-        uuid7_sql(ms),
+        uuid7_sql(order_by=h.c.id),
         literal(incident.id),
         h.c.id,
         h.c.community_id,
@@ -127,7 +125,6 @@ async def _open_persons(
     incident: Incident,
     table: Table,
     community_ids: list[uuid.UUID],
-    ms: int,
 ) -> None:
     p, hc = Person.__table__, HouseholdCheckin.__table__
     done = exists().where(
@@ -153,7 +150,7 @@ async def _open_persons(
         whens = {cls: literal(at, UtcDateTime()) for cls, at in due.items()}
         deadline = case(whens, value=inner.c.cls, else_=deadline)
     rows = select(
-        uuid7_sql(ms),
+        uuid7_sql(order_by=inner.c.person_id),
         literal(incident.id),
         inner.c.checkin_id,
         inner.c.person_id,

@@ -10,12 +10,14 @@ stores there.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from sqlalchemy import BigInteger, Uuid, literal
+from sqlalchemy import BigInteger, Uuid, func, literal
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+
+from core.ids import id_source
 
 
 class _Uuid7At(FunctionElement[Any]):
@@ -26,11 +28,23 @@ class _Uuid7At(FunctionElement[Any]):
     name = "uuid7_at"
 
 
-def uuid7_sql(ms: int | None = None) -> _Uuid7At:
-    """A SQL expression yielding a fresh UUIDv7 per row (``ms``: Unix milliseconds)."""
-    if ms is None:
-        ms = time.time_ns() // 1_000_000
-    return _Uuid7At(literal(ms & ((1 << 48) - 1), BigInteger()))
+class _Uuid7Seq(FunctionElement[Any]):
+    """A per-row UUIDv7 of the bound milliseconds and a counter value below 2**60."""
+
+    type = Uuid()
+    inherit_cache = True
+    name = "uuid7_seq"
+
+
+def uuid7_sql(order_by: ColumnElement[Any]) -> FunctionElement[Any]:
+    """A SQL expression yielding a new UUIDv7 per row; sequential ids number the rows in
+    ``order_by`` order (give a unique column so the numbering is the same every run)."""
+    ms, base = id_source().block()
+    ms_value = literal(ms & ((1 << 48) - 1), BigInteger())
+    if base is None:
+        return _Uuid7At(ms_value)
+    counter = literal(base, BigInteger()) + func.row_number().over(order_by=order_by)
+    return _Uuid7Seq(ms_value, counter)
 
 
 @compiles(_Uuid7At, "postgresql")
@@ -53,3 +67,18 @@ def _sqlite(element: _Uuid7At, compiler: Any, **kw: Any) -> str:
         f"lower(printf('%012x', {ms}) || '7' || substr(hex(randomblob(2)), 2, 3) "
         "|| substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(8)), 2, 15))"
     )
+
+
+@compiles(_Uuid7Seq, "postgresql")
+def _pg_seq(element: _Uuid7Seq, compiler: Any, **kw: Any) -> str:
+    ms, counter = (compiler.process(c, **kw) for c in element.clauses)
+    return (
+        f"CAST(lpad(to_hex(CAST({ms} AS bigint)), 12, '0') || '70008' "
+        f"|| lpad(to_hex(CAST({counter} AS bigint)), 15, '0') AS uuid)"
+    )
+
+
+@compiles(_Uuid7Seq, "sqlite")
+def _sqlite_seq(element: _Uuid7Seq, compiler: Any, **kw: Any) -> str:
+    ms, counter = (compiler.process(c, **kw) for c in element.clauses)
+    return f"printf('%012x', {ms}) || '70008' || printf('%015x', {counter})"

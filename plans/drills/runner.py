@@ -7,7 +7,9 @@ or :mod:`plans.drills.copy`), declares the incident as a ``drill`` through
 registered hooks), then runs tick by tick (:mod:`plans.drills.ticks`) under a
 :class:`core.clock.ManualClock`, and ends with the report (``build_report`` of
 :mod:`plans.drills.report`). Randomness: one numpy Generator per concern, spawned from
-the scenario's seed; choices follow codes and coordinates, never ids.
+the scenario's seed; choices follow codes and coordinates. Ids come from
+:class:`core.ids.SequentialIds` (the simulated time and a counter), so where the engine
+breaks a tie by id it breaks it the same way every run: the same seed writes the same rows.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy.engine import make_url
 from core.clock import ManualClock, use_clock
 from core.config import get_settings
 from core.db import Database
+from core.ids import SequentialIds, use_ids
 from core.incidents.schemas import IncidentCreate
 from core.incidents.service import declare_incident
 from core.migrate import current_revision, upgrade
@@ -125,7 +128,7 @@ async def _run(db: Database, scenario: Scenario, out_dir: Path | None, source_db
     duty, families, crew, injects = (np.random.default_rng(s) for s in seeds)
     phases: dict[str, float] = {}
     clock = ManualClock(scenario.starts_at)
-    with use_clock(clock):
+    with use_clock(clock), use_ids(SequentialIds()):
         t0 = time.perf_counter()
         await upgrade(db)
         if source_db is not None:

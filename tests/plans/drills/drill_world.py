@@ -1,9 +1,13 @@
-"""Tiny scenarios for the runner's tests (seconds each), and a KPI view without ids."""
+"""Tiny scenarios for the runner's tests (seconds each), a KPI view without ids, and the
+rows a drill wrote."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from core.db import Base, Database
 from plans.drills.scenario import Scenario, parse_scenario
 
 TINY: dict[str, Any] = {
@@ -40,9 +44,34 @@ def tiny(**changes: Any) -> Scenario:
 
 
 def without_ids(value: Any) -> Any:
-    """KPIs with every id left out (ids are fresh UUIDv7s in each run)."""
+    """KPIs with every id left out (to compare runs of different seeds)."""
     if isinstance(value, dict):
         return {k: without_ids(v) for k, v in value.items() if k not in ("id", "depot_id")}
     if isinstance(value, list):
         return [without_ids(v) for v in value]
     return value
+
+
+VARYING: dict[str, set[str]] = {
+    "huzhu_meta": {"value"},  # the database's backup epoch: random per database
+    "outbox": {"epoch", "txid"},  # that epoch; PostgreSQL's transaction id
+    "app_user": {"password_hash"},  # salted
+    "auth_token": {"token_hash"},  # tokens are secrets
+    "match_batch": {"load_ms", "solve_ms", "write_ms"},  # wall-clock measurements
+}
+"""Columns that differ between two runs of one seed by design; every other value matches."""
+
+
+async def written_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows in primary-key order, :data:`VARYING` columns left out."""
+    db = Database(url)
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    try:
+        async with db.reader() as session:
+            for table in Base.metadata.sorted_tables:
+                kept = [c for c in table.columns if c.name not in VARYING.get(table.name, ())]
+                query = select(*kept).order_by(*table.primary_key.columns)
+                tables[table.name] = [tuple(r) for r in await session.execute(query)]
+    finally:
+        await db.dispose()
+    return tables

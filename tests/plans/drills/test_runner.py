@@ -20,12 +20,18 @@ from plans.demo import load_demo_plans
 from plans.drills.counts import row_counts
 from plans.drills.runner import DrillResult, run_drill
 from tests.conftest import service_url
-from tests.plans.drills.drill_world import TINY, tiny, without_ids
+from tests.plans.drills.drill_world import TINY, tiny, without_ids, written_rows
 
 
 @pytest.fixture(scope="module")
-def first_run() -> DrillResult:
-    return asyncio.run(run_drill(tiny()))
+def first_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The first run's database, kept to compare with a second run's."""
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('first')}/drill.sqlite"
+
+
+@pytest.fixture(scope="module")
+def first_run(first_url: str) -> DrillResult:
+    return asyncio.run(run_drill(tiny(), database_url=first_url))
 
 
 async def test_the_drill_runs_through_the_services(first_run: DrillResult) -> None:
@@ -48,10 +54,15 @@ async def test_the_simulation_time_is_split_by_part_of_a_tick(first_run: DrillRe
     assert inner <= parts["matching"]
 
 
-async def test_the_same_seed_gives_the_same_kpis(first_run: DrillResult) -> None:
-    again = await run_drill(tiny())
-    assert without_ids(again.kpis) == without_ids(first_run.kpis)
-    assert again.counts == first_run.counts
+async def test_the_same_seed_writes_the_same_rows_and_kpis(
+    first_run: DrillResult, first_url: str, tmp_path: Path
+) -> None:
+    again_url = f"sqlite+aiosqlite:///{tmp_path}/again.sqlite"
+    again = await run_drill(tiny(), database_url=again_url)
+    assert again.kpis == first_run.kpis and again.counts == first_run.counts
+    first_rows = await written_rows(first_url)
+    assert first_rows["need"] and first_rows["assignment"] and first_rows["person_checkin"]
+    assert await written_rows(again_url) == first_rows  # the same ids too: ties fall alike
     other = await run_drill(tiny(seed=6))
     assert without_ids(other.kpis) != without_ids(first_run.kpis)
 
@@ -129,9 +140,10 @@ async def test_a_drill_runs_on_postgresql_with_the_same_kpis_for_the_same_seed()
     assert result.kpis["dispatch"]["done"] > 0
     with pytest.raises(ValueError, match="must be empty"):
         await run_drill(tiny(), database_url=url)
+    first_rows = await written_rows(url)
     again = await run_drill(tiny(), database_url=await _empty_postgres())
-    assert without_ids(again.kpis) == without_ids(result.kpis)
-    assert again.counts == result.counts
+    assert again.kpis == result.kpis and again.counts == result.counts
+    assert first_rows["person_checkin"] and await written_rows(url) == first_rows
 
 
 def test_drill_run_writes_the_report(tmp_path: Path) -> None:
