@@ -8,10 +8,13 @@ import tempfile
 from collections.abc import Awaitable, Callable
 
 from core.config import get_settings
+from core.gc_tuning import tune_gc
 
 
 def main(run: Callable[[str, str], Awaitable[None]]) -> None:
-    """Call ``run(url, label)`` for each engine, in one event loop."""
+    """Call ``run(url, label)`` for each engine, in one event loop (the collector tuned
+    as the app and the CLI tune it)."""
+    tune_gc(get_settings())
 
     async def both() -> None:
         with tempfile.TemporaryDirectory() as tmp:

@@ -19,6 +19,7 @@ from core.auth.api import router as auth_router
 from core.config import Settings, get_settings
 from core.db import Database
 from core.events.timers import fire_due
+from core.gc_tuning import tune_gc
 from core.http import errors
 from core.http.middleware import AccessLog, BodySizeLimit
 from core.incidents import dispatch_timers  # noqa: F401  (registers dispatch.offer_expiry)
@@ -87,6 +88,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_gc(settings)
         own_db = database is None
         db = database or Database.configured(settings)
         lock = SingleWorkerLock.for_settings(settings) if own_db else None

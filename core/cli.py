@@ -25,6 +25,7 @@ from core.cli_stock import stock_app
 from core.config import get_settings
 from core.db import Database
 from core.errors import DomainError
+from core.gc_tuning import tune_gc
 from core.sync import run
 from plans.drills.cli import drill_app
 from realtime.cli_volunteer import volunteer as volunteer_client
@@ -407,4 +408,5 @@ def demo(
 
 
 def main() -> None:
+    tune_gc(get_settings())
     app()

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     sqlite_cache_mb: int = Field(
         64, ge=1, description="SQLite page cache per connection, in MiB (filled as pages are read)."
     )
+    gc_gen0_threshold: int = Field(
+        50_000,
+        ge=0,
+        description="New objects between two collections of Python's youngest generation "
+        "(0: CPython's 700); see core/gc_tuning.py.",
+    )
     match_interval_seconds: float = Field(
         1.0, gt=0, description="How often a worker's matching loop solves a batch per incident."
     )
