@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     sqlite_cache_mb: int = Field(
         64, ge=1, description="SQLite page cache per connection, in MiB (filled as pages are read)."
     )
-    gc_gen0_threshold: int = Field(
+    gc_young_threshold: int = Field(
         50_000,
         ge=0,
         description="New objects between two collections of Python's youngest generation "
