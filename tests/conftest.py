@@ -28,6 +28,7 @@ from core.auth import service as auth_service
 from core.auth.roles import Role
 from core.config import Settings
 from core.db import Base, Database
+from core.gc_tuning import tune_gc
 from core.http.deps import get_session
 from core.migrate import upgrade, wipe_postgres
 
@@ -47,6 +48,7 @@ def service_url(variable: str, what: str) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    tune_gc(Settings(_env_file=None))  # the suite runs the app's code: collect as the app does
     config.addinivalue_line(
         "markers", "only_engine(name): run a storage test only on that engine (others deselected)"
     )
