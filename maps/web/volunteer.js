@@ -16,6 +16,7 @@ const TOKEN_KEY = "huzhu.v.token";
 const $ = (id) => document.getElementById(id);
 
 const assignments = new Map(); // id → the assignment as the phone shows it
+const drafts = new Map(); // id → {text, missing}: a reason being typed survives redraws
 let skew = 0; // server clock − phone clock, ms (from event times)
 let socket = null;
 let outbox = null;
@@ -60,14 +61,25 @@ function render() {
   if (!outbox) return;
   keep();
   const list = $("offers");
+  const typing = document.activeElement?.matches?.("article.card input.reason")
+    ? { id: document.activeElement.closest("article.card").dataset.id, at: document.activeElement.selectionStart }
+    : null;
   list.replaceChildren();
+  for (const id of drafts.keys()) if (!assignments.has(id)) drafts.delete(id);
   const rows = [...assignments.values()].sort((x, y) => FINAL.includes(x.status) - FINAL.includes(y.status));
   for (const a of rows) {
     const pending = outbox.items
       .filter((e) => e.data.assignment_id === a.id)
       .map((e) => t("queue.item", { what: label(e) }));
+    if (!drafts.has(a.id)) drafts.set(a.id, { text: "", missing: false });
+    const draft = drafts.get(a.id);
     const act = (type, data) => outbox.push(type, { assignment_id: a.id, ...data });
-    list.append(card({ a, status: effective(a), pending, here: duty?.here, t, act }));
+    list.append(card({ a, status: effective(a), pending, here: duty?.here, t, act, draft }));
+  }
+  const input = typing && list.querySelector(`article.card[data-id="${typing.id}"] input.reason`);
+  if (input) {
+    input.focus(); // the keyboard stays up while a position update redraws the cards
+    input.setSelectionRange(typing.at, typing.at);
   }
   $("empty").hidden = rows.length > 0;
   const queued = outbox.items;

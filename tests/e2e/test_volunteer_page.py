@@ -115,6 +115,15 @@ def shared(app: App, token: str) -> dict | None:
     return me if me["live_at"] else None
 
 
+def redraw(page: Any) -> None:
+    """Redraw every card, as an event does (the language switched there and back)."""
+    lang = page.locator("html").get_attribute("lang")
+    page.locator("#lang").click()
+    expect(page.locator("html")).not_to_have_attribute("lang", lang or "")
+    page.locator("#lang").click()
+    expect(page.locator("html")).to_have_attribute("lang", lang or "")
+
+
 def test_cannot_complete_takes_a_reason(app: App, new_context: Any, outside: list) -> None:
     s = seat(app)
     page = open_v(new_context(**PHONE), app, s.volunteer)
@@ -125,8 +134,14 @@ def test_cannot_complete_takes_a_reason(app: App, new_context: Any, outside: lis
     expect(page.locator("#queue")).to_be_hidden()
     card.locator("button.do-failed").click()  # no reason: nothing is sent
     expect(page.locator("#queue")).to_be_hidden()
-    assert card.locator("input.reason").evaluate("e => !e.validity.valid")
-    card.locator("input.reason").fill("路被塌方堵住")
+    reason = card.locator("input.reason")
+    assert reason.evaluate("e => !e.validity.valid")
+    redraw(page)  # every event and position update redraws the cards
+    assert reason.evaluate("e => !e.validity.valid")  # still marked missing
+    reason.fill("路被塌方")
+    redraw(page)
+    expect(reason).to_have_value("路被塌方")  # what was typed survives
+    reason.fill("路被塌方堵住")
     card.locator("button.do-failed").click()
     expect(card).to_have_attribute("data-status", "failed")
     wait_for("failed", lambda: assignment(app, s, aid)["status"] == "failed", page=page)

@@ -91,8 +91,11 @@ function where(a, t, here) {
   return box;
 }
 
-// ``view``: {a, status (effective), pending: [labels], here, skew, t, act(type, data)}.
-export function card({ a, status, pending, here, t, act }) {
+// ``view``: {a, status (effective), pending: [labels], here, skew, t, act(type, data),
+// draft}. ``draft`` ({text, missing}) outlives the card: the page redraws every card on
+// each event or position update, and a reason being typed, or the mark that one is
+// missing, must not vanish with the old card.
+export function card({ a, status, pending, here, t, act, draft = { text: "", missing: false } }) {
   const need = a.need || {};
   const root = el("article", { class: `card st-${status}`, "data-id": a.id, "data-status": status });
   const kind = t(`kind.${need.kind || "other"}`);
@@ -114,6 +117,7 @@ export function card({ a, status, pending, here, t, act }) {
     return root;
   }
   const reason = el("input", { class: "reason", type: "text", maxlength: "500" });
+  reason.value = draft.text;
   const buttons = el("div", { class: "actions" });
   if (status === "offered") {
     reason.placeholder = t("decline.reason");
@@ -131,6 +135,7 @@ export function card({ a, status, pending, here, t, act }) {
         text: t(`do.${step}`),
         onclick: () => {
           if (failing && !reason.value.trim()) {
+            draft.missing = true;
             reason.setCustomValidity(t("failed.need_reason"));
             reason.reportValidity();
             return;
@@ -142,7 +147,12 @@ export function card({ a, status, pending, here, t, act }) {
       })); // prettier-ignore
     }
   }
-  reason.addEventListener("input", () => reason.setCustomValidity(""));
+  if (draft.missing) reason.setCustomValidity(t("failed.need_reason"));
+  reason.addEventListener("input", () => {
+    draft.text = reason.value;
+    draft.missing = false;
+    reason.setCustomValidity("");
+  });
   root.append(buttons, reason);
   return root;
 }
