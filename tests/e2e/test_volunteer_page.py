@@ -141,6 +141,11 @@ def test_cannot_complete_takes_a_reason(app: App, new_context: Any, outside: lis
     reason.fill("路被塌方")
     redraw(page)
     expect(reason).to_have_value("路被塌方")  # what was typed survives
+    reason.focus()
+    page.evaluate("document.getElementById('lang').click()")  # a redraw while typing
+    expect(reason).to_be_focused()  # the keyboard stays up, the caret at the end
+    assert reason.evaluate("e => e.selectionStart") == len("路被塌方")
+    page.evaluate("document.getElementById('lang').click()")
     reason.fill("路被塌方堵住")
     card.locator("button.do-failed").click()
     expect(card).to_have_attribute("data-status", "failed")
