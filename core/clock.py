@@ -7,7 +7,7 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 
 class Clock(Protocol):
@@ -44,6 +44,7 @@ class ManualClock:
         self._now = when.astimezone(UTC)
 
 
+T = TypeVar("T")
 _SYSTEM = SystemClock()
 _current: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("huzhu_clock", default=None)
 
@@ -58,13 +59,19 @@ def get_clock() -> Clock:
 
 
 @contextlib.contextmanager
-def use_clock(clock: Clock) -> Iterator[Clock]:
-    """Install ``clock`` for the current context (and tasks started inside it)."""
-    token = _current.set(clock)
+def installed(var: contextvars.ContextVar[T | None], value: T) -> Iterator[T]:
+    """``value`` in ``var`` for the current context (and tasks started inside it), the
+    previous value back afterwards: how the clock and the id source are installed."""
+    token = var.set(value)
     try:
-        yield clock
+        yield value
     finally:
-        _current.reset(token)
+        var.reset(token)
+
+
+def use_clock(clock: Clock) -> contextlib.AbstractContextManager[Clock]:
+    """Install ``clock`` for the current context (and tasks started inside it)."""
+    return installed(_current, clock)
 
 
 def set_clock(clock: Clock) -> None:

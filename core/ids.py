@@ -14,7 +14,6 @@ import contextvars
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Protocol
 
 from core import clock
@@ -93,14 +92,9 @@ def id_source() -> IdSource:
 
 def uuid7() -> uuid.UUID:
     """A new UUIDv7 from the installed id source."""
-    return (_current.get() or _RANDOM).uuid7()
+    return id_source().uuid7()
 
 
-@contextlib.contextmanager
-def use_ids(source: IdSource) -> Iterator[IdSource]:
+def use_ids(source: IdSource) -> contextlib.AbstractContextManager[IdSource]:
     """Install ``source`` for the current context (and tasks started inside it)."""
-    token = _current.set(source)
-    try:
-        yield source
-    finally:
-        _current.reset(token)
+    return clock.installed(_current, source)

@@ -62,14 +62,16 @@ VARYING: dict[str, set[str]] = {
 """Columns that differ between two runs of one seed by design; every other value matches."""
 
 
-async def written_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table's rows in primary-key order, :data:`VARYING` columns left out."""
+async def written_rows(
+    url: str, varying: dict[str, set[str]] = VARYING
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows in primary-key order, the ``varying`` columns left out."""
     db = Database(url)
     tables: dict[str, list[tuple[Any, ...]]] = {}
     try:
         async with db.reader() as session:
             for table in Base.metadata.sorted_tables:
-                kept = [c for c in table.columns if c.name not in VARYING.get(table.name, ())]
+                kept = [c for c in table.columns if c.name not in varying.get(table.name, ())]
                 query = select(*kept).order_by(*table.primary_key.columns)
                 tables[table.name] = [tuple(r) for r in await session.execute(query)]
     finally:
