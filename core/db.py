@@ -37,6 +37,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from core import db_uuid
+from core.db_inloop import in_loop_creator
 from core.geo.distance import haversine_m
 
 if TYPE_CHECKING:
@@ -197,11 +198,13 @@ class Database:
 
     def __init__(
         self, url: str, *, busy_timeout_ms: int = 5000, echo: bool = False,
-        pool_size: int | None = None, cache_mb: int = 64,
+        pool_size: int | None = None, cache_mb: int = 64, in_loop: bool = False,
     ) -> None:  # fmt: skip
         """``pool_size``: at most that many connections (no overflow); default SQLAlchemy's.
         ``cache_mb``: SQLite's page cache per connection (its default, 2 MiB, makes a county
-        drill re-read the same index pages from the OS every batch: 12 % slower)."""
+        drill re-read the same index pages from the OS every batch: 12 % slower).
+        ``in_loop``: SQLite runs on the event loop's thread (:mod:`core.db_inloop`; only
+        for a database this process owns alone, such as an isolated drill's)."""
         self.url = make_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if pool_size is not None:
@@ -211,6 +214,8 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
+            if in_loop:
+                kwargs["async_creator"] = in_loop_creator(self.url, kwargs.pop("connect_args"))
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

@@ -110,7 +110,7 @@ async def run_drill(
         tmp = tempfile.TemporaryDirectory(prefix="huzhu-drill-")
         database_url = f"sqlite+aiosqlite:///{tmp.name}/drill.sqlite"
     _guard(database_url, source_db)
-    db = Database(database_url)
+    db = Database(database_url, in_loop=True)  # its own database: no thread hand-offs
     try:
         if await current_revision(db) is not None:
             raise ValueError("the drill database must be empty (it is migrated fresh)")
