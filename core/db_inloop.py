@@ -37,9 +37,6 @@ class InLoopCursor:
     async def __aenter__(self) -> InLoopCursor:
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        self._cursor.close()
-
     @property
     def description(self) -> Any:
         return self._cursor.description
@@ -121,9 +118,6 @@ class InLoopConnection:
 
     def cursor(self) -> InLoopCursor:
         return InLoopCursor(self._open().cursor())
-
-    async def execute(self, sql: str, parameters: Any = ()) -> InLoopCursor:
-        return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
         self._open().commit()
