@@ -142,11 +142,14 @@ async def test_duplicate_codes_conflict_and_write_nothing(session, world) -> Non
 
 
 async def test_batch_is_set_based_with_contacts_tags_and_events(session, world) -> None:
+    """Rows with and without a phone, interleaved, still share their INSERTs."""
     rows = [
         hc(99.901 + (i % 90) * 0.001, 25.61 + (i // 90) * 0.01, code=f"B-{i:04d}",
+           phone=f"0872{i:07d}" if i % 3 == 0 else None,
            members=[member("户主", birth_year=1940, tags=["aged_80_plus", "living_alone"],
                            languages=["cmn", "iii"]),
-                    member("子女", birth_year=1985), member("孙", birth_year=2015)],
+                    member("子女", birth_year=1985, phone=f"138{i:08d}" if i % 2 else None),
+                    member("孙", birth_year=2015)],
            contact_index=1)
         for i in range(270)
     ]  # fmt: skip
@@ -163,6 +166,14 @@ async def test_batch_is_set_based_with_contacts_tags_and_events(session, world) 
         event.remove(sync_engine, "before_cursor_execute", spy)
     assert len(ids) == 270 and len(statements) < 40, len(statements)
     assert await count(session, Person) == 810 and await count(session, PersonTag) == 540
+    phones = dict((await session.execute(select(Household.code, Household.phone))).all())
+    assert phones["B-0003"] == "08720000003" and phones["B-0001"] is None
+    assert sum(p is not None for p in phones.values()) == 90
+    child = dict((await session.execute(
+        select(Household.code, Person.phone).join(Person, Person.household_id == Household.id)
+        .where(Person.name == "子女"))).all())  # fmt: skip
+    assert child["B-0001"] == "13800000001" and child["B-0002"] is None
+    assert sum(p is not None for p in child.values()) == 135
     pairs = (await session.execute(select(Household, Person).join(
         Person, Person.id == Household.contact_person_id))).all()  # fmt: skip
     assert len(pairs) == 270
