@@ -213,9 +213,11 @@ class Database:
             database = self.url.database or ""
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
+            connect_args = {"timeout": busy_timeout_ms / 1000}
             if in_loop:
-                kwargs["async_creator"] = in_loop_creator(self.url, kwargs.pop("connect_args"))
+                kwargs["async_creator"] = in_loop_creator(self.url, connect_args)
+            else:
+                kwargs["connect_args"] = connect_args
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

@@ -165,8 +165,9 @@ async def _insert(
     # persons a statement for the demo county's mix of phones.
     try:
         async with session.begin_nested():
-            await session.execute(insert(Household).execution_options(render_nulls=True),
-                                  households)  # fmt: skip
+            await session.execute(
+                insert(Household).execution_options(render_nulls=True), households
+            )
     except IntegrityError as exc:
         raise Conflict("a household code was stored concurrently; retry") from exc
     if persons:
