@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, false, func, or_
 
 from core.incidents.match_volunteers import VolunteerRow
-from core.incidents.need_models import Need, NeedStatus
+from core.incidents.need_models import NeedStatus
 
 LIVE_NEEDS = (NeedStatus.open.value, NeedStatus.matched.value, NeedStatus.in_progress.value)
 HELD = ("active", "issued")  # reservation statuses that count against a need's demand
@@ -84,10 +84,3 @@ def under_any(column: Any, paths: list[str]) -> ColumnElement[bool]:
     if not by_len:
         return false()
     return or_(*[func.substr(column, 1, n).in_(ps) for n, ps in sorted(by_len.items())])
-
-
-def open_need_ids(incident_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
-    """The incident's open needs' ids, as a subquery (not thousands of bound ids)."""
-    return select(Need.id).where(
-        Need.incident_id == incident_id, Need.status == NeedStatus.open.value
-    )

@@ -1,5 +1,8 @@
 """Loading one incident's matching batch (one read transaction, a fixed number of queries).
 
+The needs' state comes from the incident's :class:`~core.incidents.match_memo.Memo`, read
+again only for the needs named by events since the last batch.
+
 What enters a batch (the constraints of DESIGN.md Matching; volunteers in
 :mod:`core.incidents.match_volunteers`):
 
@@ -40,6 +43,7 @@ from core.incidents.match_batch import (
     Overrides,
     under_any,
 )
+from core.incidents.match_memo import MEMOS, Memo, refresh
 from core.incidents.match_models import Assignment, MatchOverride
 from core.incidents.match_needs import load_needs
 from core.incidents.match_supply import load_depot_points, load_supply
@@ -49,8 +53,12 @@ from core.incidents.models import Incident, IncidentArea, IncidentStatus
 from core.incidents.need_models import Need
 
 
-async def load(session: AsyncSession, incident_id: uuid.UUID, now: datetime) -> Loaded | None:
-    """The batch of an active incident, or None (absent or stood down)."""
+async def load(
+    session: AsyncSession, incident_id: uuid.UUID, now: datetime, *, keep: bool = False
+) -> Loaded | None:
+    """The batch of an active incident, or None (absent or stood down). ``keep``: the
+    session is a read transaction of its own, so the incident's :class:`Memo` is kept for
+    the next batch and refreshed from events; otherwise every live need is read."""
     inc = (
         await session.execute(
             select(Incident.is_drill, Incident.area_path).where(
@@ -66,8 +74,10 @@ async def load(session: AsyncSession, incident_id: uuid.UUID, now: datetime) -> 
             select(IncidentArea.area_path).where(IncidentArea.incident_id == incident_id)
         )
     )
-    await load_needs(session, w)
-    await load_tasks(session, w)
+    memo = MEMOS.of(session, incident_id) if keep else Memo()
+    await refresh(session, memo, incident_id, incremental=keep)
+    await load_needs(session, w, memo)
+    load_tasks(w, memo)
     await _overrides(session, w)
     pins = {o.pin_vol for o in w.overrides.values() if o.pin_vol}
     w.volunteers = await load_volunteers(session, w.is_drill, under_any, covered, pins, now)

@@ -2,33 +2,38 @@
 
 A need's place, area, skills, languages, severity, vulnerability, creation time and its
 items are written when it is raised and never updated (only ``status``, ``priority``,
-``escalated_at``, ``closed_at`` and ``updated_at`` change). So each batch reads only the
-ids and statuses of the incident's live needs, and the stock still held for its open
-ones; a need not seen before is read whole, by id, and kept in :class:`StaticNeeds` for
-the next batch. Which needs are in the batch always comes from that batch's own read, so
-a need cached from a transaction that later rolled back is simply never asked for again.
-Exact on both engines, whatever the clocks say. Priority is computed at the batch's
-``now`` (:func:`core.incidents.priority.priority`).
+``escalated_at``, ``closed_at`` and ``updated_at`` change). So a batch takes the statuses
+of the incident's live needs, and the stock still held for its open ones, from its
+:class:`~core.incidents.match_memo.Memo`; a need not seen before is read whole, by id,
+and kept in :class:`StaticNeeds` for
+the next batch, with the :class:`NeedRow` later batches reuse (only its ``status`` and
+``priority`` are set again: no batch code writes to a row). Which needs are in the batch
+always comes from that batch's own read, so a need cached from a transaction that later
+rolled back is simply never asked for again. Exact on both engines, whatever the clocks
+say. Priority is computed at the batch's ``now``
+(:func:`core.incidents.priority.priority`, the same float operations inlined: this loop
+runs once per live need per batch).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import chunks, rows_of
+from core.db import chunks
 from core.geo.local_rows import database_key
-from core.incidents.match_batch import HELD, LIVE_NEEDS, Loaded, NeedRow, open_need_ids
+from core.incidents.match_batch import Loaded, NeedRow
+from core.incidents.match_memo import Memo
 from core.incidents.need_models import Need, NeedItem, NeedStatus
-from core.incidents.priority import severity_weight, waiting_bonus
-from core.stock.models import Reservation
+from core.incidents.priority import MAX_WAITING_BONUS, MINUTES_PER_POINT, severity_weight
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_INCIDENTS = 32
 """Incidents whose needs a process keeps (least recently matched dropped first)."""
 
@@ -46,7 +51,9 @@ class StaticNeed:
     created_at: datetime
     neighbours_first: bool
     base_priority: float
-    items: tuple[tuple[uuid.UUID, int], ...] = field(default=())
+    items: tuple[tuple[uuid.UUID, int], ...]
+    row: NeedRow  # reused by every batch: status and priority set anew
+    created_us: int  # created_at in microseconds since the epoch
 
 
 class StaticNeeds:
@@ -71,39 +78,27 @@ class StaticNeeds:
 STATIC = StaticNeeds()
 
 
-async def load_needs(session: AsyncSession, w: Loaded) -> None:
-    """``w.needs`` (live needs, priority at ``w.now``) and ``w.demand`` (open needs' items
-    less the stock their active or issued reservations hold)."""
-    live = await rows_of(
-        session,
-        select(Need.id, Need.status).where(
-            Need.incident_id == w.incident_id, Need.status.in_(LIVE_NEEDS)
-        ),
-    )
+async def load_needs(session: AsyncSession, w: Loaded, memo: Memo) -> None:
+    """``w.needs`` (the memo's live needs, priority at ``w.now``) and ``w.demand`` (open
+    needs' items less the stock their active or issued reservations hold)."""
     known = STATIC.of(session, w.incident_id)
-    unseen = [nid for nid, _ in live if nid not in known]
+    unseen = [nid for nid in memo.needs if nid not in known]
     if unseen:
         known.update(await _read_static(session, unseen))
-    now, rows, demand, is_open = w.now, w.needs, w.demand, NeedStatus.open.value
-    for nid, status in live:  # once per live need per batch: kept lean
-        s = known[nid]
-        bonus = waiting_bonus((now - s.created_at).total_seconds() / 60)
-        rows[nid] = NeedRow(nid, s.lon, s.lat, s.area_path, s.skills, s.languages,
-                            s.base_priority + bonus, s.neighbours_first, status,
-                            bool(s.items))  # fmt: skip
+    now_us, rows, demand, is_open = _micros(w.now), w.needs, w.demand, NeedStatus.open.value
+    top, per_point = MAX_WAITING_BONUS, MINUTES_PER_POINT
+    for nid, state in memo.needs.items():  # once per live need per batch: kept lean
+        s, status = known[nid], state.status
+        minutes = (now_us - s.created_us) / 1_000_000 / 60  # timedelta.total_seconds() / 60
+        bonus = minutes / per_point if minutes > 0 else 0.0  # waiting_bonus(minutes)
+        row = s.row
+        row.status, row.priority = status, s.base_priority + (top if bonus > top else bonus)
+        rows[nid] = row
         if status == is_open and s.items:
-            demand[nid] = dict(s.items)
-    open_ids = open_need_ids(w.incident_id)
-    held = await rows_of(
-        session,
-        select(Reservation.need_id, Reservation.item_id, func.sum(Reservation.quantity))
-        .where(Reservation.need_id.in_(open_ids), Reservation.status.in_(HELD))
-        .group_by(Reservation.need_id, Reservation.item_id),
-    )
-    for need_id, item_id, qty in held:
-        wants = w.demand.get(need_id, {})
-        if item_id in wants:
-            wants[item_id] = max(0, wants[item_id] - int(qty))
+            wants = demand[nid] = dict(s.items)
+            for item_id, qty in state.held:
+                if item_id in wants:
+                    wants[item_id] = max(0, wants[item_id] - qty)
 
 
 async def _read_static(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, StaticNeed]:
@@ -129,5 +124,15 @@ async def _read_static(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid
 def _static(r: Any, items: tuple[tuple[uuid.UUID, int], ...]) -> StaticNeed:
     skills, languages = tuple(sorted(r.skills or [])), tuple(sorted(r.languages or []))
     base = severity_weight(int(r.severity)) + float(r.vulnerability)
+    row = NeedRow(r.id, r.lon, r.lat, r.area_path, skills, languages, base,
+                  bool(r.neighbours_first), "", bool(items))  # fmt: skip
+    created = _micros(r.created_at)
     return StaticNeed(r.lon, r.lat, r.area_path, skills, languages, r.created_at,
-                      bool(r.neighbours_first), base, items)  # fmt: skip
+                      bool(r.neighbours_first), base, items, row, created)  # fmt: skip
+
+
+def _micros(at: datetime) -> int:
+    """``at`` (aware) in whole microseconds since the epoch: differences of two are
+    exactly ``timedelta`` microseconds."""
+    d = at - _EPOCH
+    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds

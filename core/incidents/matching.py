@@ -55,7 +55,7 @@ async def match_incident(
 ) -> MatchBatchSummary:
     """Solve and write one batch of the incident (see the module docstring)."""
     return await _batch(
-        database, incident_id, executor, budget_s, database.reader, database.transaction
+        database, incident_id, executor, budget_s, database.reader, database.transaction, True
     )
 
 
@@ -74,7 +74,7 @@ async def match_in_session(
         yield session
         await session.flush()
 
-    return await _batch(database, incident_id, executor, budget_s, same, same)
+    return await _batch(database, incident_id, executor, budget_s, same, same, False)
 
 
 async def _batch(
@@ -84,6 +84,7 @@ async def _batch(
     budget_s: float | None,
     reader: SessionCm,
     writer: SessionCm,
+    keep: bool,
 ) -> MatchBatchSummary:
     summary = MatchBatchSummary(incident_id=incident_id)
     async with batch_lock(database, incident_id) as got:
@@ -92,7 +93,7 @@ async def _batch(
             return summary
         started, t0 = clock.now(), time.perf_counter()
         async with reader() as session:
-            w = await load(session, incident_id, started)
+            w = await load(session, incident_id, started, keep=keep)
             if w is None:
                 return summary
             search = candidate_search(

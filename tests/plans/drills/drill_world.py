@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import Base, Database
+from core.migrate import wipe_postgres
 from plans.drills.scenario import Scenario, parse_scenario
+from tests.conftest import service_url
 
 TINY: dict[str, Any] = {
     "name": "tiny quake",
@@ -77,3 +79,13 @@ async def written_rows(
     finally:
         await db.dispose()
     return tables
+
+
+async def empty_postgres() -> str:
+    """The drill database beside the test database (``HUZHU_TEST_DRILL_DATABASE_URL``, a
+    PostGIS database of its own: the shared one stays migrated), emptied."""
+    url = service_url("HUZHU_TEST_DRILL_DATABASE_URL", "a second PostgreSQL + PostGIS database")
+    db = Database(url)
+    await wipe_postgres(db)
+    await db.dispose()
+    return url

@@ -14,11 +14,16 @@ from sqlalchemy import select
 from core.config import get_settings
 from core.db import Database
 from core.demo.load import load_demo
-from core.migrate import upgrade, wipe_postgres
+from core.migrate import upgrade
 from plans.demo import load_demo_plans
 from plans.drills.runner import DrillResult, run_drill
-from tests.conftest import service_url
-from tests.plans.drills.drill_world import TINY, tiny, without_ids, written_rows
+from tests.plans.drills.drill_world import (
+    TINY,
+    empty_postgres,
+    tiny,
+    without_ids,
+    written_rows,
+)
 
 
 @pytest.fixture(scope="module")
@@ -112,24 +117,14 @@ async def test_a_drill_on_a_copied_registry_keeps_its_stock_ledger_balanced(
     await drill.dispose()
 
 
-async def _empty_postgres() -> str:
-    """The drill database beside the test database (``HUZHU_TEST_DRILL_DATABASE_URL``, a
-    PostGIS database of its own: the shared one stays migrated), emptied."""
-    url = service_url("HUZHU_TEST_DRILL_DATABASE_URL", "a second PostgreSQL + PostGIS database")
-    db = Database(url)
-    await wipe_postgres(db)
-    await db.dispose()
-    return url
-
-
 async def test_a_drill_runs_on_postgresql_with_the_same_kpis_for_the_same_seed() -> None:
-    url = await _empty_postgres()
+    url = await empty_postgres()
     result = await run_drill(tiny(), database_url=url)
     assert result.kpis["dispatch"]["done"] > 0
     with pytest.raises(ValueError, match="must be empty"):
         await run_drill(tiny(), database_url=url)
     first_rows = await written_rows(url)
-    again = await run_drill(tiny(), database_url=await _empty_postgres())
+    again = await run_drill(tiny(), database_url=await empty_postgres())
     assert again.kpis == result.kpis and again.counts == result.counts
     assert first_rows["person_checkin"] and await written_rows(url) == first_rows
 

@@ -1,0 +1,276 @@
+"""An incident's batch state carried from one batch to the next, refreshed per need (exact).
+
+A batch needs, for every live need of its incident, the need's status, the stock its
+reservations hold, its open or assigned tasks (live assignment, attempts, whether a depot
+task still holds stock) and the active reservations no task carries: tens of thousands of
+rows in a county, nearly all as the last batch left them. A :class:`Memo` keeps that state
+per need and reads again only the needs named by an event committed since its last read:
+
+* every write to a need, its tasks, its assignments or its reservations emits an event in
+  the same transaction naming the need (``need.*``: ``id``; ``task.*``, ``assignment.*``,
+  ``stock.*``: ``need_id``) — the outbox pattern of DESIGN.md;
+* the outbox's committed rows are always a prefix in ``seq`` order
+  (:mod:`core.events.outbox`), so reading the head first and then the events up to it
+  misses none; rows read after the head may be newer still, and are read again next batch.
+
+:func:`refresh` with ``incremental=False`` reads every live need, as a batch always did; a
+batch inside a caller's transaction (which may roll back) uses a throwaway memo. A memo
+without a head, and an outbox that went backwards or changed epoch (a restored database),
+mean a full read. Needs are kept in id order, their
+tasks and loose reservations too, so a memo and a full read give the same batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import chunks, rows_of
+from core.events.models import OutboxEvent
+from core.geo.local_rows import database_key
+from core.incidents.match_batch import HELD, LIVE_NEEDS
+from core.incidents.match_models import LIVE_STATUSES, Assignment, Task, TaskLine
+from core.incidents.need_models import Need, NeedStatus
+from core.stock.models import Reservation
+
+MAX_INCIDENTS = 32
+"""Incidents whose state a process keeps (least recently matched dropped first)."""
+_OPEN = NeedStatus.open.value
+
+
+@dataclass(slots=True)
+class TaskState:
+    """An open or assigned task: ``live`` is its live assignment (id, volunteer, status)."""
+
+    id: uuid.UUID
+    depot_id: uuid.UUID | None
+    area_path: str
+    live: tuple[uuid.UUID, uuid.UUID, str] | None
+    attempt: int
+    bare: bool  # a depot task none of whose lines still holds stock
+
+
+@dataclass(slots=True)
+class NeedState:
+    """One live need; ``held`` and ``loose`` are read for open needs only."""
+
+    status: str
+    tasks: list[TaskState] = field(default_factory=list)
+    held: list[tuple[uuid.UUID, int]] = field(default_factory=list)  # (item, quantity held)
+    loose: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]] = field(default_factory=list)
+    """Active reservations on no task that is not cancelled: (id, depot, item, quantity)."""
+
+
+@dataclass
+class Memo:
+    """Live needs by id (in id order) and the outbox head they were read at."""
+
+    needs: dict[uuid.UUID, NeedState] = field(default_factory=dict)
+    head: tuple[int, str] | None = None  # (seq, epoch)
+
+
+class Memos:
+    """Per (database, incident): its :class:`Memo`."""
+
+    def __init__(self) -> None:
+        self._by_incident: OrderedDict[tuple[str, uuid.UUID], Memo] = OrderedDict()
+
+    def of(self, session: AsyncSession, incident_id: uuid.UUID) -> Memo:
+        key = (database_key(session), incident_id)
+        found = self._by_incident.get(key)
+        if found is None:
+            found = self._by_incident[key] = Memo()
+            while len(self._by_incident) > MAX_INCIDENTS:
+                self._by_incident.popitem(last=False)
+        self._by_incident.move_to_end(key)
+        return found
+
+
+MEMOS = Memos()
+
+
+async def refresh(
+    session: AsyncSession, memo: Memo, incident_id: uuid.UUID, *, incremental: bool
+) -> None:
+    """Bring ``memo`` up to the database as ``session`` sees it (see the module doc)."""
+    head = (
+        await session.execute(
+            select(OutboxEvent.seq, OutboxEvent.epoch).order_by(OutboxEvent.seq.desc()).limit(1)
+        )
+    ).first()
+    now_head = (int(head.seq), str(head.epoch)) if head is not None else None
+    changed = await _changed(session, memo, now_head) if incremental else None
+    if changed is None:
+        memo.needs = await _read(session, incident_id, None)
+    elif changed:
+        _merge(memo, changed, await _read(session, incident_id, changed))
+    memo.head = now_head
+
+
+async def _changed(
+    session: AsyncSession, memo: Memo, head: tuple[int, str] | None
+) -> list[uuid.UUID] | None:
+    """Ids of the needs named by events after the memo's head up to ``head`` (None: read
+    everything)."""
+    if memo.head is None or head is None or head[1] != memo.head[1] or head[0] < memo.head[0]:
+        return None
+    rows = await rows_of(
+        session,
+        select(
+            OutboxEvent.type,
+            OutboxEvent.payload["id"].as_string(),
+            OutboxEvent.payload["need_id"].as_string(),
+        ).where(OutboxEvent.seq > memo.head[0], OutboxEvent.seq <= head[0]),
+    )
+    named = {i if t.startswith("need.") else n for t, i, n in rows}
+    named.discard(None)
+    return [uuid.UUID(n) for n in sorted(named)]
+
+
+def _merge(memo: Memo, changed: list[uuid.UUID], fresh: dict[uuid.UUID, NeedState]) -> None:
+    """Replace the changed needs' states in place; a need no longer live leaves; a need new
+    to the memo goes last, and the memo is re-sorted if that breaks the id order."""
+    needs = memo.needs
+    for nid in changed:
+        if nid not in fresh:
+            needs.pop(nid, None)
+    last = next(reversed(needs)) if needs else None
+    in_order = True
+    for nid, state in fresh.items():  # in id order
+        if nid not in needs:
+            in_order = in_order and (last is None or nid > last)
+            last = nid
+        needs[nid] = state
+    if not in_order:
+        memo.needs = dict(sorted(needs.items(), key=lambda kv: kv[0].int))
+
+
+async def _read(
+    session: AsyncSession, incident_id: uuid.UUID, ids: list[uuid.UUID] | None
+) -> dict[uuid.UUID, NeedState]:
+    """The states of the incident's live needs, in id order: all of them (``ids`` None) or
+    those of ``ids`` (sorted) among them."""
+    live = (Need.incident_id == incident_id) & Need.status.in_(LIVE_NEEDS)
+    out: dict[uuid.UUID, NeedState] = {}
+    for part in [None] if ids is None else chunks(ids):
+        where = live if part is None else live & Need.id.in_(part)
+        statuses = await rows_of(
+            session, select(Need.id, Need.status).where(where).order_by(Need.id)
+        )
+        mine = {nid: NeedState(status) for nid, status in statuses}
+        if mine:
+            await _read_part(session, mine, *_filters(incident_id, part, mine))
+        out.update(mine)
+    return out
+
+
+Of = Callable[[Any], Any]
+
+
+def _filters(
+    incident_id: uuid.UUID, part: Sequence[uuid.UUID] | None, mine: dict[uuid.UUID, NeedState]
+) -> tuple[Of, Of]:
+    """``of(column)``: a need id column is one of ``mine``; ``of_open``: one of its open
+    needs (None when none is). Every live need: subqueries, not thousands of bound ids."""
+    has_open = any(state.status == _OPEN for state in mine.values())
+    if part is None:
+        whole = select(Need.id).where(Need.incident_id == incident_id)
+        live, opened = whole.where(Need.status.in_(LIVE_NEEDS)), whole.where(Need.status == _OPEN)
+    else:
+        live = list(mine)
+        opened = [nid for nid, state in mine.items() if state.status == _OPEN]
+    return (lambda col: col.in_(live)), (lambda col: col.in_(opened) if has_open else None)
+
+
+async def _read_part(session: AsyncSession, mine: dict[uuid.UUID, NeedState], of: Of,
+                     of_open: Of) -> None:  # fmt: skip
+    """Tasks, and open needs' stock, of the needs in ``mine`` (``of(column)``: a need id
+    column is one of them; ``of_open``: one of the open ones, None when none is)."""
+    live = {
+        r.task_id: (r.id, r.volunteer_id, r.status)
+        for r in await rows_of(
+            session,
+            select(
+                Assignment.id, Assignment.task_id, Assignment.volunteer_id, Assignment.status
+            ).where(of(Assignment.need_id), Assignment.status.in_(LIVE_STATUSES)),
+        )
+    }
+    attempts = dict(
+        await rows_of(
+            session,
+            select(Assignment.task_id, func.max(Assignment.attempt))
+            .where(of(Assignment.need_id))
+            .group_by(Assignment.task_id),
+        )
+    )
+    mine_tasks = (of(Task.need_id), Task.status.in_(("open", "assigned")))
+    holds = (
+        select(TaskLine.task_id)
+        .join(Reservation, Reservation.id == TaskLine.reservation_id)
+        .where(TaskLine.task_id == Task.id, Reservation.status.in_(HELD))
+        .exists()
+    )  # the few depot tasks holding nothing, not the thousands that hold stock
+    bare = set(
+        await session.scalars(
+            select(Task.id).where(*mine_tasks, Task.depot_id.is_not(None), ~holds)
+        )
+    )
+    for t in await rows_of(
+        session,
+        select(Task.id, Task.need_id, Task.depot_id, Task.area_path)
+        .where(*mine_tasks)
+        .order_by(Task.id),
+    ):
+        state = mine.get(t.need_id)
+        if state is not None:  # a need that changed between the two reads waits a batch
+            state.tasks.append(
+                TaskState(
+                    t.id,
+                    t.depot_id,
+                    t.area_path,
+                    live.get(t.id),
+                    int(attempts.get(t.id) or 0),
+                    t.id in bare,
+                )
+            )
+    is_open = of_open(Reservation.need_id)
+    if is_open is not None:
+        await _read_stock(session, mine, is_open)
+
+
+async def _read_stock(
+    session: AsyncSession, mine: dict[uuid.UUID, NeedState], is_open: Any
+) -> None:
+    """Open needs' held stock per item, and their loose active reservations."""
+    for need_id, item_id, qty in await rows_of(
+        session,
+        select(Reservation.need_id, Reservation.item_id, func.sum(Reservation.quantity))
+        .where(is_open, Reservation.status.in_(HELD))
+        .group_by(Reservation.need_id, Reservation.item_id)
+        .order_by(Reservation.need_id, Reservation.item_id),
+    ):
+        state = mine.get(need_id)
+        if state is not None and state.status == _OPEN:
+            state.held.append((item_id, int(qty)))
+    on_task = (  # a line's task is of the line's reservation's need
+        select(TaskLine.task_id)
+        .join(Task, Task.id == TaskLine.task_id)
+        .where(TaskLine.reservation_id == Reservation.id, Task.status != "cancelled")
+        .exists()
+    )  # NOT EXISTS by the line's reservation index, not NOT IN over every line of the incident
+    for r in await rows_of(
+        session,
+        select(Reservation.id, Reservation.need_id, Reservation.depot_id, Reservation.item_id,
+               Reservation.quantity)
+        .where(is_open, Reservation.status == "active", ~on_task)
+        .order_by(Reservation.id),
+    ):  # fmt: skip
+        state = mine.get(r.need_id)
+        if state is not None and state.status == _OPEN:
+            state.loose.append((r.id, r.depot_id, r.item_id, int(r.quantity)))

@@ -1,0 +1,123 @@
+"""The memo of :mod:`core.incidents.match_memo`: per-need refreshes, order, when it reads all.
+
+The drill test (``tests/plans/drills/test_match_memo.py``) compares a memo with a full read
+after every tick on both engines; these cover what a drill does not reach.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+import core.incidents.match_memo as match_memo
+from core import clock
+from core.db import Database
+from core.events.models import OutboxEvent
+from core.events.outbox import EventIn, emit_many
+from core.incidents.match_load import load
+from core.incidents.match_memo import MEMOS, Memo, NeedState, _merge
+from core.stock.reserve import reserve_lines
+from tests.core.incidents.match_world import HERE, depot, match_world, need, stock
+from tests.plans.drills.test_match_memo import batch_of
+
+
+async def _both(db: Database, incident_id: uuid.UUID) -> tuple[Any, Any]:
+    """The batch through the incident's memo, and read whole, in one read transaction."""
+    now = clock.now()
+    async with db.reader() as s:
+        kept = batch_of(await load(s, incident_id, now, keep=True))
+        fresh = batch_of(await load(s, incident_id, now, keep=False))
+    return kept, fresh
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    calls: list[Any] = []
+    read = match_memo._read
+
+    async def counted(session: Any, incident_id: uuid.UUID, ids: Any) -> Any:
+        calls.append(ids)
+        return await read(session, incident_id, ids)
+
+    monkeypatch.setattr(match_memo, "_read", counted)
+    return calls
+
+
+async def test_a_reservation_on_no_task_is_adopted_through_the_memo(
+    committed: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with committed.transaction() as s:
+        w = await match_world(s)
+        n = await need(s, w, items={w.water: 2, w.rice: 1})
+        d = await depot(s, w, HERE[0] + 0.01, HERE[1])
+        await stock(s, d, w.water, 10)
+    kept, fresh = await _both(committed, w.real)  # the first batch reads every need
+    assert kept == fresh and kept[2] == [] and kept[1] == [(n, {w.water: 2, w.rice: 1})]
+    calls = _count_reads(monkeypatch)
+    async with committed.transaction() as s:  # a coordinator reserves by hand: no task
+        await reserve_lines(session=s, actor_id=None, need_id=n, lines=[(w.water, d, 2)])
+    kept, fresh = await _both(committed, w.real)
+    assert calls[0] == [n]  # only the need its stock.reserved event names
+    assert kept == fresh
+    (adopted,) = kept[2]
+    assert adopted[:3] == (None, n, d) and [line[1:] for line in adopted[6]] == [(w.water, 2)]
+    assert kept[1] == [(n, {w.water: 0, w.rice: 1})]  # what the reservation holds is met
+
+
+async def test_events_of_other_needs_leave_the_memo_alone(
+    committed: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with committed.transaction() as s:
+        w = await match_world(s)
+        mine = await need(s, w)
+        other = await need(s, w, drill=True, items={w.water: 1})  # the drill incident's
+        d = await depot(s, w, HERE[0] + 0.01, HERE[1])
+        await stock(s, d, w.water, 5, drill=True)
+    await _both(committed, w.real)
+    calls = _count_reads(monkeypatch)
+    async with committed.transaction() as s:
+        await reserve_lines(session=s, actor_id=None, need_id=other, lines=[(w.water, d, 1)],
+                            is_drill=True)  # fmt: skip
+    kept, fresh = await _both(committed, w.real)
+    assert calls[0] == [other] and kept == fresh  # asked for, but not one of this incident's
+    assert [row[0] for row in kept[0]] == [mine]
+
+
+async def test_an_outbox_of_another_epoch_or_gone_back_means_a_full_read(
+    committed: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with committed.transaction() as s:
+        w = await match_world(s)
+        await need(s, w)
+        await emit_many(s, [EventIn("test.marked", {}, [f"incident:{w.real}"])])
+        await s.execute(update(OutboxEvent).values(epoch="first"))
+    await _both(committed, w.real)
+    calls = _count_reads(monkeypatch)
+    async with committed.transaction() as s:  # a restored database: a new epoch
+        await s.execute(update(OutboxEvent).values(epoch="restored"))
+    await _both(committed, w.real)
+    async with committed.reader() as s:
+        memo = MEMOS.of(s, w.real)
+    assert calls[0] is None and memo.head is not None and memo.head[1] == "restored"
+    memo.head = (memo.head[0] + 1_000, memo.head[1])  # the outbox went back
+    await _both(committed, w.real)
+    assert calls[2] is None  # (calls[1], calls[3]: the fresh reads beside)
+
+
+async def test_a_batch_in_a_callers_transaction_keeps_no_memo(committed: Database) -> None:
+    async with committed.transaction() as s:
+        w = await match_world(s)
+        await need(s, w)
+        assert (await load(s, w.real, clock.now())) is not None
+        assert w.real not in {key[1] for key in MEMOS._by_incident}
+
+
+def test_merge_replaces_in_place_drops_the_closed_and_keeps_id_order() -> None:
+    a, b, c, d = sorted(uuid.uuid4() for _ in range(4))
+    memo = Memo(needs={b: NeedState("open"), c: NeedState("open"), d: NeedState("open")})
+    _merge(memo, [b, d], {b: NeedState("matched")})  # d closed
+    assert list(memo.needs) == [b, c] and memo.needs[b].status == "matched"
+    _merge(memo, [a, d], {a: NeedState("open"), d: NeedState("open")})  # a: back, before b
+    assert list(memo.needs) == [a, b, c, d]
