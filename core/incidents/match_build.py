@@ -23,6 +23,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -67,24 +68,27 @@ async def build(
     ix = Index()
     ix.needs = list(dict.fromkeys([*(t.need_id for t in w.old), *wanted, *visits]))
     pos = {n: i for i, n in enumerate(ix.needs)}
-    needs = [w.needs[n] for n in ix.needs]
-    nv_need, nv_vol = await _volunteer_arcs(session, w, search, needs, ix)
+    needs = list(map(w.needs.__getitem__, ix.needs))
+    lon, lat, need_priority = (_column(needs, c) for c in ("lon", "lat", "priority"))
+    nv_need, nv_vol = await _volunteer_arcs(session, w, search, needs, (lon, lat), pos, ix)
     vpos = {v: i for i, v in enumerate(ix.vols)}
-    need_priority = np.array([n.priority for n in needs], float)
     stock = await _stock(session, w, search, router, wanted, pos, ix, need_priority)
     vols = [w.volunteers[v] for v in ix.vols]
-    pin = [vpos.get(w.overrides[n.id].pin_vol, -1) if n.id in w.overrides else -1 for n in needs]  # type: ignore[arg-type]
+    pin = np.full(len(needs), -1, np.int64)
+    for need_id, o in w.overrides.items():
+        if need_id in pos and o.pin_vol is not None:
+            pin[pos[need_id]] = vpos.get(o.pin_vol, -1)
     known = set(ix.depots)  # re-entering tasks' depots come after the stock problem's
     ix.depots += list(dict.fromkeys(t.depot_id for t in w.old if t.depot_id not in known | {None}))
     dpos = {d: i for i, d in enumerate(ix.depots)}
     old_depot = [dpos[t.depot_id] if t.depot_id else -1 for t in w.old]
     inp = SolveInput(
         stock=stock,
-        need_lon=np.array([n.lon for n in needs], float),
-        need_lat=np.array([n.lat for n in needs], float),
+        need_lon=lon,
+        need_lat=lat,
         need_priority=need_priority,
-        need_neighbours=np.array([n.neighbours_first for n in needs], bool),
-        need_pin=np.array(pin, np.int64),
+        need_neighbours=_column(needs, "neighbours_first", bool),
+        need_pin=pin,
         depot_lon=np.array([w.depots[d][0] for d in ix.depots], float),
         depot_lat=np.array([w.depots[d][1] for d in ix.depots], float),
         vol_lon=np.array([v.lon for v in vols], float),
@@ -108,8 +112,19 @@ async def build(
     return cut.inp, ix
 
 
+def _column(rows: list[NeedRow], name: str, dtype: Any = float) -> np.ndarray:
+    """One attribute of every row, as an array (no Python loop of our own)."""
+    return np.fromiter(map(attrgetter(name), rows), dtype, len(rows))
+
+
 async def _volunteer_arcs(
-    session: AsyncSession, w: Loaded, search: Any, needs: list[NeedRow], ix: Index
+    session: AsyncSession,
+    w: Loaded,
+    search: Any,
+    needs: list[NeedRow],
+    lon_lat: tuple[np.ndarray, np.ndarray],
+    pos: dict[uuid.UUID, int],
+    ix: Index,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Need → volunteer candidate pairs as positions in ``needs`` and ``ix.vols`` (set
     here, in order of first appearance), one search per signature. Needs with overrides
@@ -121,11 +136,16 @@ async def _volunteer_arcs(
     for t in w.old:
         if t.incumbent:
             incumbents[t.need_id].add(t.incumbent[1])
+    specials = np.array(
+        sorted(pos[n] for n in {*w.overrides, *incumbents} if n in pos), np.int64
+    )  # positions of the needs worked out one by one
+    points = np.column_stack(lon_lat)
     codes: dict[uuid.UUID, int] = {}  # volunteer id → a code, in no particular order
     parts_need: list[np.ndarray] = []
     parts_vol: list[np.ndarray] = []
     live_after = w.now - LIVE_WINDOW
-    for (skills, langs), members in groups.items():
+    for (skills, langs), group in groups.items():
+        members = np.asarray(group, np.int64)
         ok = {v.id for v in w.volunteers.values() if v.capacity > 0 and qualifies(v, skills, langs)}
         if not ok:
             continue
@@ -134,14 +154,13 @@ async def _volunteer_arcs(
             session,
             "volunteers",
             eligible=sorted(ok),
-            points=[(needs[p].lon, needs[p].lat) for p in members],
+            points=points[members],
             k=K_VOLUNTEERS,
             max_m=MAX_M,
             live_after=live_after,
         )
         point, vol = found.point, found.coded(codes)
-        special = [i for i, p in enumerate(members)
-                   if needs[p].id in w.overrides or needs[p].id in incumbents]  # fmt: skip
+        special = np.flatnonzero(np.isin(members, specials)).tolist()
         if special:
             plain = ~np.isin(point, special)
             extra = [
@@ -154,7 +173,7 @@ async def _volunteer_arcs(
             point, vol = np.concatenate([point[plain], more]), np.concatenate([vol[plain], coded])
             order = np.argsort(point, kind="stable")
             point, vol = point[order], vol[order]
-        parts_need.append(np.asarray(members, np.int64)[point])
+        parts_need.append(members[point])
         parts_vol.append(vol)
     if not parts_need:
         ix.vols = []

@@ -20,6 +20,7 @@ by the candidate search.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import local_today
@@ -103,7 +104,7 @@ async def load_volunteers(
         Volunteer.live_lon,
         Volunteer.live_lat,
         Volunteer.live_at,
-        Volunteer.availability,
+        cast(Volunteer.availability, Text).label("availability"),  # text: parsed once a batch
         Volunteer.max_travel_km,
         Volunteer.max_active_tasks,
     )
@@ -121,8 +122,13 @@ async def load_volunteers(
     )
     out: dict[uuid.UUID, VolunteerRow] = {}
     fresh = now - LIVE_WINDOW
+    open_now: dict[str | None, bool] = {}  # a roster shares a handful of weekly schedules
     for r in await rows_of(session, select(*cols).where(Volunteer.id.in_(scoped))):
-        if not is_available(r.availability or {}, now):
+        available = open_now.get(r.availability)
+        if available is None:
+            hours = json.loads(r.availability) if r.availability else None
+            available = open_now[r.availability] = is_available(hours or {}, now)
+        if not available:
             continue
         live = r.live_at is not None and r.live_at >= fresh and r.live_lon is not None
         lon, lat = (r.live_lon, r.live_lat) if live else (r.lon, r.lat)
