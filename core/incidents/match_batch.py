@@ -64,7 +64,7 @@ class Loaded:
     area_path: str
     now: datetime
     needs: dict[uuid.UUID, NeedRow] = field(default_factory=dict)
-    demand: dict[uuid.UUID, dict[uuid.UUID, int]] = field(default_factory=dict)
+    demand: dict[uuid.UUID, dict[uuid.UUID, int]] = field(default_factory=dict)  # > 0 only
     old: list[OldTask] = field(default_factory=list)
     stale: list[tuple[uuid.UUID, uuid.UUID, str]] = field(default_factory=list)
     locked: dict[uuid.UUID, int] = field(default_factory=dict)  # need → tasks locked

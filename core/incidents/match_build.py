@@ -58,8 +58,7 @@ async def build(
 ) -> tuple[SolveInput, Index]:
     """The :class:`SolveInput` of batch ``w`` and the ids behind its positions (``w.old``
     cut to the tasks of the needs kept)."""
-    wanted = {n: {i: q for i, q in d.items() if q > 0} for n, d in w.demand.items()}
-    wanted = {n: d for n, d in wanted.items() if d}
+    wanted = w.demand  # items still wanted, > 0 (the writer takes from it after the build)
     visits = [
         n.id
         for n in w.needs.values()

@@ -52,6 +52,7 @@ class StaticNeed:
     neighbours_first: bool
     base_priority: float
     items: tuple[tuple[uuid.UUID, int], ...]
+    wants: tuple[tuple[uuid.UUID, int], ...]  # the items of a positive quantity
     row: NeedRow  # reused by every batch: status and priority set anew
     created_us: int  # created_at in microseconds since the epoch
 
@@ -80,7 +81,8 @@ STATIC = StaticNeeds()
 
 async def load_needs(session: AsyncSession, w: Loaded, memo: Memo) -> None:
     """``w.needs`` (the memo's live needs, priority at ``w.now``) and ``w.demand`` (open
-    needs' items less the stock their active or issued reservations hold)."""
+    needs' items less the stock their active or issued reservations hold: the items still
+    wanted, a need wanting none left out)."""
     known = STATIC.of(session, w.incident_id)
     unseen = [nid for nid in memo.needs if nid not in known]
     if unseen:
@@ -94,11 +96,16 @@ async def load_needs(session: AsyncSession, w: Loaded, memo: Memo) -> None:
         row = s.row
         row.status, row.priority = status, s.base_priority + (top if bonus > top else bonus)
         rows[nid] = row
-        if status == is_open and s.items:
-            wants = demand[nid] = dict(s.items)
+        if status == is_open and s.wants:
+            wants = dict(s.wants)
             for item_id, qty in state.held:
-                if item_id in wants:
-                    wants[item_id] = max(0, wants[item_id] - qty)
+                left = wants.get(item_id, 0) - qty
+                if left > 0:
+                    wants[item_id] = left
+                else:
+                    wants.pop(item_id, None)
+            if wants:
+                demand[nid] = wants
 
 
 async def _read_static(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, StaticNeed]:
@@ -126,9 +133,9 @@ def _static(r: Any, items: tuple[tuple[uuid.UUID, int], ...]) -> StaticNeed:
     base = severity_weight(int(r.severity)) + float(r.vulnerability)
     row = NeedRow(r.id, r.lon, r.lat, r.area_path, skills, languages, base,
                   bool(r.neighbours_first), "", bool(items))  # fmt: skip
-    created = _micros(r.created_at)
+    created, wants = _micros(r.created_at), tuple((i, q) for i, q in items if q > 0)
     return StaticNeed(r.lon, r.lat, r.area_path, skills, languages, r.created_at,
-                      bool(r.neighbours_first), base, items, row, created)  # fmt: skip
+                      bool(r.neighbours_first), base, items, wants, row, created)  # fmt: skip
 
 
 def _micros(at: datetime) -> int:

@@ -63,7 +63,7 @@ async def test_a_reservation_on_no_task_is_adopted_through_the_memo(
     assert kept == fresh
     (adopted,) = kept[2]
     assert adopted[:3] == (None, n, d) and [line[1:] for line in adopted[6]] == [(w.water, 2)]
-    assert kept[1] == [(n, {w.water: 0, w.rice: 1})]  # what the reservation holds is met
+    assert kept[1] == [(n, {w.rice: 1})]  # what the reservation holds is no longer wanted
 
 
 async def test_events_of_other_needs_leave_the_memo_alone(
