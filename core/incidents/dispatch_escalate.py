@@ -33,11 +33,13 @@ async def escalate_stuck(
     """Escalate the incident's stuck needs (see the module docstring); how many."""
     now = now or clock.now()
     live = exists().where(Assignment.need_id == Need.id, Assignment.status.in_(LIVE_STATUSES))
-    let_go = exists().where(Assignment.need_id == Need.id, Assignment.status.in_(LET_GO))
+    let_go = select(Assignment.need_id).where(  # the few needs someone let go, not every open one
+        Assignment.incident_id == incident_id, Assignment.status.in_(LET_GO)
+    )
     stuck = list(await session.scalars(
         select(Need.id).where(
-            Need.incident_id == incident_id, Need.status == NeedStatus.open.value,
-            Need.escalated_at.is_(None), ~live, let_go,
+            Need.id.in_(let_go), Need.incident_id == incident_id,
+            Need.status == NeedStatus.open.value, Need.escalated_at.is_(None), ~live,
         ).order_by(Need.id)
     ))  # fmt: skip
     rows = []

@@ -144,6 +144,7 @@ class Assignment(Base):
             postgresql_ops={"area_path": "varchar_pattern_ops"},
         ),
         Index("ix_assignment_volunteer_status", "volunteer_id", "status"),
+        Index("ix_assignment_incident_status", "incident_id", "status"),
     )
 
 
