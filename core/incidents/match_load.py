@@ -37,20 +37,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.incidents.match_batch import (
-    LIVE_NEEDS,
-    TURNED_DOWN,
     Loaded,
     Overrides,
     under_any,
 )
 from core.incidents.match_memo import MEMOS, Memo, refresh
-from core.incidents.match_models import Assignment, MatchOverride
 from core.incidents.match_needs import load_needs
 from core.incidents.match_supply import load_depot_points, load_supply
 from core.incidents.match_tasks import load_tasks
 from core.incidents.match_volunteers import load_volunteers
 from core.incidents.models import Incident, IncidentArea, IncidentStatus
-from core.incidents.need_models import Need
 
 
 async def load(
@@ -78,7 +74,7 @@ async def load(
     await refresh(session, memo, incident_id, incremental=keep)
     await load_needs(session, w, memo)
     load_tasks(w, memo)
-    await _overrides(session, w)
+    _overrides(w, memo)
     pins = {o.pin_vol for o in w.overrides.values() if o.pin_vol}
     w.volunteers = await load_volunteers(session, w.is_drill, under_any, covered, pins, now)
     for t in w.old:  # a pending assignment of this batch is decided again: its slot is free
@@ -89,30 +85,17 @@ async def load(
     return w
 
 
-async def _overrides(session: AsyncSession, w: Loaded) -> None:
-    rows = await session.execute(
-        select(
-            MatchOverride.need_id,
-            MatchOverride.kind,
-            MatchOverride.volunteer_id,
-            MatchOverride.depot_id,
-        )
-        .join(Need, Need.id == MatchOverride.need_id)
-        .where(Need.incident_id == w.incident_id, Need.status.in_(LIVE_NEEDS))
-        .order_by(MatchOverride.created_at, MatchOverride.id)
-    )
-    for need_id, vol in await session.execute(
-        select(Assignment.need_id, Assignment.volunteer_id)
-        .distinct()
-        .where(Assignment.incident_id == w.incident_id, Assignment.status.in_(TURNED_DOWN))
-    ):
-        if need_id in w.needs:
-            w.overrides.setdefault(need_id, Overrides()).forbid_vols.add(vol)
-    for need_id, kind, vol, depot in rows:
-        o = w.overrides.setdefault(need_id, Overrides())
-        if kind == "forbid":
-            (o.forbid_vols.add(vol) if vol else o.forbid_depots.add(depot))
-        elif vol:
-            o.pin_vol = vol
-        else:
-            o.pin_depot = depot
+def _overrides(w: Loaded, memo: Memo) -> None:
+    """Per live need: who let it go (forbidden), then the override rows, oldest first (a
+    newer pin replaces an older one)."""
+    for need_id, state in memo.needs.items():
+        if not (state.turned_down or state.overrides):
+            continue
+        o = w.overrides[need_id] = Overrides(forbid_vols=set(state.turned_down))
+        for kind, vol, depot in state.overrides:
+            if kind == "forbid":
+                (o.forbid_vols.add(vol) if vol else o.forbid_depots.add(depot))
+            elif vol:
+                o.pin_vol = vol
+            else:
+                o.pin_depot = depot

@@ -2,7 +2,8 @@
 
 A batch needs, for every live need of its incident, the need's status, the stock its
 reservations hold, its open or assigned tasks (live assignment, attempts, whether a depot
-task still holds stock) and the active reservations no task carries: tens of thousands of
+task still holds stock), the active reservations no task carries, the volunteers who let
+it go and a coordinator's overrides (``override.*`` events name the need too): tens of thousands of
 rows in a county, nearly all as the last batch left them. A :class:`Memo` keeps that state
 per need and reads again only the needs named by an event committed since its last read:
 
@@ -34,8 +35,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import chunks, rows_of
 from core.events.models import OutboxEvent
 from core.geo.local_rows import database_key
-from core.incidents.match_batch import HELD, LIVE_NEEDS
-from core.incidents.match_models import LIVE_STATUSES, Assignment, Task, TaskLine
+from core.incidents.match_batch import HELD, LIVE_NEEDS, TURNED_DOWN
+from core.incidents.match_models import (
+    LIVE_STATUSES,
+    Assignment,
+    MatchOverride,
+    Task,
+    TaskLine,
+)
 from core.incidents.need_models import Need, NeedStatus
 from core.stock.models import Reservation
 
@@ -65,6 +72,9 @@ class NeedState:
     held: list[tuple[uuid.UUID, int]] = field(default_factory=list)  # (item, quantity held)
     loose: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]] = field(default_factory=list)
     """Active reservations on no task that is not cancelled: (id, depot, item, quantity)."""
+    turned_down: list[uuid.UUID] = field(default_factory=list)  # volunteers who let it go
+    overrides: list[tuple[str, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
+    """A coordinator's (kind, volunteer, depot) rows for it, oldest first."""
 
 
 @dataclass
@@ -239,6 +249,24 @@ async def _read_part(session: AsyncSession, mine: dict[uuid.UUID, NeedState], of
                     t.id in bare,
                 )
             )
+    for need_id, vol in await rows_of(
+        session,
+        select(Assignment.need_id, Assignment.volunteer_id)
+        .distinct()
+        .where(of(Assignment.need_id), Assignment.status.in_(TURNED_DOWN))
+        .order_by(Assignment.need_id, Assignment.volunteer_id),
+    ):
+        if need_id in mine:
+            mine[need_id].turned_down.append(vol)
+    for o in await rows_of(
+        session,
+        select(MatchOverride.need_id, MatchOverride.kind, MatchOverride.volunteer_id,
+               MatchOverride.depot_id)
+        .where(of(MatchOverride.need_id))
+        .order_by(MatchOverride.created_at, MatchOverride.id),
+    ):  # fmt: skip
+        if o.need_id in mine:
+            mine[o.need_id].overrides.append((o.kind, o.volunteer_id, o.depot_id))
     is_open = of_open(Reservation.need_id)
     if is_open is not None:
         await _read_stock(session, mine, is_open)

@@ -14,13 +14,16 @@ from sqlalchemy import update
 
 import core.incidents.match_memo as match_memo
 from core import clock
+from core.auth.roles import SYSTEM
 from core.db import Database
 from core.events.models import OutboxEvent
 from core.events.outbox import EventIn, emit_many
 from core.incidents.match_load import load
 from core.incidents.match_memo import MEMOS, Memo, NeedState, _merge
+from core.incidents.match_overrides import add_override
+from core.incidents.match_schemas import OverrideCreate
 from core.stock.reserve import reserve_lines
-from tests.core.incidents.match_world import HERE, depot, match_world, need, stock
+from tests.core.incidents.match_world import HERE, depot, match_world, need, stock, volunteer
 from tests.plans.drills.test_match_memo import batch_of
 
 
@@ -64,6 +67,30 @@ async def test_a_reservation_on_no_task_is_adopted_through_the_memo(
     (adopted,) = kept[2]
     assert adopted[:3] == (None, n, d) and [line[1:] for line in adopted[6]] == [(w.water, 2)]
     assert kept[1] == [(n, {w.rice: 1})]  # what the reservation holds is no longer wanted
+
+
+async def test_overrides_and_who_let_a_need_go_come_through_the_memo(
+    committed: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with committed.transaction() as s:
+        w = await match_world(s)
+        n = await need(s, w)
+        v1, v2 = await volunteer(s, w), await volunteer(s, w, HERE[0] + 0.01, HERE[1])
+        await emit_many(s, [EventIn("test.marked", {}, [f"incident:{w.real}"])])  # a head
+    await _both(committed, w.real)
+    calls = _count_reads(monkeypatch)
+    async with committed.transaction() as s:
+        for kind, vid in (("forbid", v1), ("pin", v2)):
+            await add_override(session=s, principal=SYSTEM, need_id=n,
+                               data=OverrideCreate(kind=kind, volunteer_id=vid))  # fmt: skip
+    now = clock.now()
+    async with committed.reader() as s:
+        kept = await load(s, w.real, now, keep=True)
+        assert kept is not None and calls == [[n]]
+        o = kept.overrides[n]
+        assert (o.forbid_vols, o.pin_vol) == ({v1}, v2)
+        fresh = await load(s, w.real, now, keep=False)
+        assert fresh is not None and fresh.overrides == kept.overrides
 
 
 async def test_events_of_other_needs_leave_the_memo_alone(

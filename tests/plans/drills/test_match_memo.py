@@ -46,6 +46,7 @@ def batch_of(w: Loaded) -> tuple[Any, ...]:
         list(w.stale),
         dict(w.locked),
         sorted(w.with_tasks),
+        w.overrides,
     )  # fmt: skip
 
 
@@ -67,6 +68,7 @@ async def _compare_every_tick(url: str | None, monkeypatch: pytest.MonkeyPatch) 
         seen["old"] += len(kept[2])
         seen["stale"] += len(kept[3])
         seen["adopted"] += sum(1 for t in kept[2] if t[0] is None)
+        seen["turned_down"] += sum(len(o.forbid_vols) for o in kept[6].values())
 
     tick, match = Simulation.tick, Simulation._match
 
@@ -96,7 +98,7 @@ async def _compare_every_tick(url: str | None, monkeypatch: pytest.MonkeyPatch) 
 
 def _exercised(seen: Counter[str]) -> None:
     assert seen["ticks"] == 120 and seen["done"] > 0
-    assert seen["old"] > 0 and seen["stale"] > 0
+    assert seen["old"] > 0 and seen["stale"] > 0 and seen["turned_down"] > 0
     kept_full = seen["full"] - seen["ticks"] - seen["batches"]  # the checks' own left out
     assert 0 < kept_full < seen["needs"]  # mostly per-need refreshes
 
