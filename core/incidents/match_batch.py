@@ -73,6 +73,7 @@ class Loaded:
     volunteers: dict[uuid.UUID, VolunteerRow] = field(default_factory=dict)
     supply: dict[tuple[uuid.UUID, uuid.UUID], int] = field(default_factory=dict)
     depots: dict[uuid.UUID, tuple[float, float]] = field(default_factory=dict)
+    priorities_due: bool = True  # the writer refreshes stored priorities
 
 
 def under_any(column: Any, paths: list[str]) -> ColumnElement[bool]:

@@ -27,6 +27,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -44,6 +45,7 @@ from core.incidents.match_models import (
     TaskLine,
 )
 from core.incidents.need_models import Need, NeedStatus
+from core.incidents.priority import REFRESH_EVERY
 from core.stock.models import Reservation
 
 MAX_INCIDENTS = 32
@@ -83,6 +85,13 @@ class Memo:
 
     needs: dict[uuid.UUID, NeedState] = field(default_factory=dict)
     head: tuple[int, str] | None = None  # (seq, epoch)
+    priorities_at: datetime | None = None  # this worker's last refresh of stored priorities
+
+    def priorities_due(self, now: datetime) -> bool:
+        """Whether a batch at ``now`` refreshes the stored priorities
+        (:data:`~core.incidents.priority.REFRESH_EVERY`; a clock gone back: yes)."""
+        last = self.priorities_at
+        return last is None or not last <= now < last + REFRESH_EVERY
 
 
 class Memos:

@@ -12,7 +12,8 @@ proposed assignments with their reason (``assignment.proposed``) are inserted; o
 whose reservations are all gone are cancelled (``task.cancelled``); a need becomes
 ``matched`` when all its demand is reserved and every task of it has a live assignment;
 the batch's :class:`MatchBatch` row and ``match.batch_done`` close it. A batch that
-changes nothing writes no row and no event (only the need priorities are refreshed).
+changes nothing writes no row and no event (only the need priorities are refreshed, when
+``w.priorities_due``: :mod:`core.incidents.priority`).
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ async def write(
 async def _write_batch(
     session: AsyncSession, w: Loaded, ix: Index, out: SolveOutput, figures: dict[str, Any]
 ) -> Written:
-    await refresh_priorities(session=session, incident_id=w.incident_id, now=w.now)
+    if w.priorities_due:
+        await refresh_priorities(session=session, incident_id=w.incident_id, now=w.now)
     status = dict(await locked(session, Need.id, ix.needs, Need.id, Need.status))
     open_now = {n for n, s in status.items() if s == NeedStatus.open.value}
     valid = await valid_old(session, w, status)

@@ -37,6 +37,7 @@ from core.geo.routing import GreatCircleRouter
 from core.incidents.match_build import build
 from core.incidents.match_load import load
 from core.incidents.match_lock import batch_lock
+from core.incidents.match_memo import MEMOS
 from core.incidents.match_parallel import solve_in
 from core.incidents.match_schemas import MatchBatchSummary
 from core.incidents.match_solve import SolveInput, SolveOutput, solve
@@ -96,6 +97,8 @@ async def _batch(
             w = await load(session, incident_id, started, keep=keep)
             if w is None:
                 return summary
+            memo = MEMOS.of(session, incident_id) if keep else None
+            w.priorities_due = memo is None or memo.priorities_due(started)
             search = candidate_search(
                 session.bind.dialect.name,
                 postgis_max_points=get_settings().match_postgis_max_points,
@@ -115,6 +118,8 @@ async def _batch(
         }
         async with writer() as session:
             done = await write(session, w, ix, out, figures)
+        if memo is not None and w.priorities_due:  # committed
+            memo.priorities_at = started
     summary = MatchBatchSummary(
         incident_id=incident_id,
         batch_id=done.batch_id,

@@ -28,21 +28,24 @@ The formula (higher is more urgent)::
   severe ones. A need put back to ``open`` keeps its original waiting time.
 
 Priority is stored when a need is created (0 minutes waited) and recomputed for the
-open and matched needs of an incident by :func:`refresh_priorities`, one UPDATE
-(the matching loop calls it before each batch). A refresh rewrites only the needs whose
-stored value has fallen :data:`REFRESH_STEP` (one point: ten minutes of waiting) behind,
-so each waiting need is written about once per ten minutes however often batches run —
-not every need on every batch (on PostgreSQL every rewritten row is a new row version).
-The stored value, for lists and sorting, thus lags by less than one point; matching
-computes the exact one itself. A refresh emits no event: it changes no state, only a
-derived number, and would flood the streams every minute.
+open and matched needs of an incident by :func:`refresh_priorities`, one UPDATE over the
+incident's waiting needs. A matching batch calls it when :data:`REFRESH_EVERY` has passed
+since its worker's last refresh of the incident (a batch a coordinator runs by hand,
+always), not every second. A refresh rewrites only the needs whose stored value has
+fallen :data:`REFRESH_STEP` (half a point: five minutes of waiting) behind, so each
+waiting need is written about once per five minutes — not every need on every batch (on
+PostgreSQL every rewritten row is a new row version). Just after a refresh every stored
+value lags by less than half a point, and five minutes add at most half a point more: the
+stored value, for lists and sorting, lags by less than one point (plus the time between
+two batches); matching computes the exact one itself. A refresh emits no event: it
+changes no state, only a derived number, and would flood the streams every minute.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Float, cast, extract, func, literal, update
@@ -56,8 +59,10 @@ MAX_VULNERABILITY = 20.0
 OTHER_TAGS_FACTOR = 0.5
 MINUTES_PER_POINT = 10.0
 MAX_WAITING_BONUS = 30.0
-REFRESH_STEP = 1.0
+REFRESH_STEP = 0.5
 """How far a stored priority may fall behind before a refresh rewrites it."""
+REFRESH_EVERY = timedelta(minutes=5)
+"""How often a worker's batches refresh an incident's stored priorities (at most)."""
 REFRESHED = (NeedStatus.open.value, NeedStatus.matched.value)
 """Statuses whose priority still moves with waiting time."""
 

@@ -7,14 +7,16 @@ after every tick on both engines; these cover what a drill does not reach.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 import core.incidents.match_memo as match_memo
 from core import clock
 from core.auth.roles import SYSTEM
+from core.clock import ManualClock
 from core.db import Database
 from core.events.models import OutboxEvent
 from core.events.outbox import EventIn, emit_many
@@ -22,6 +24,8 @@ from core.incidents.match_load import load
 from core.incidents.match_memo import MEMOS, Memo, NeedState, _merge
 from core.incidents.match_overrides import add_override
 from core.incidents.match_schemas import OverrideCreate
+from core.incidents.matching import match_in_session, match_incident
+from core.incidents.need_models import Need
 from core.stock.reserve import reserve_lines
 from tests.core.incidents.match_world import HERE, depot, match_world, need, stock, volunteer
 from tests.plans.drills.test_match_memo import batch_of
@@ -139,6 +143,37 @@ async def test_a_batch_in_a_callers_transaction_keeps_no_memo(committed: Databas
         await need(s, w)
         assert (await load(s, w.real, clock.now())) is not None
         assert w.real not in {key[1] for key in MEMOS._by_incident}
+
+
+async def test_a_worker_refreshes_stored_priorities_every_five_minutes(
+    committed: Database,
+) -> None:
+    with clock.use_clock(ManualClock(clock.now())) as manual:
+        async with committed.transaction() as s:
+            w = await match_world(s)
+            first = await need(s, w, severity=2)  # stored at creation: 20
+            await volunteer(s, w)
+            await volunteer(s, w, HERE[0] + 0.01, HERE[1])
+        manual.advance(timedelta(minutes=4))
+        async with committed.transaction() as s:
+            later = await need(s, w, severity=2)
+            await emit_many(s, [EventIn("need.created", {"id": later}, [f"incident:{w.real}"])])
+
+        async def batch_after(minutes: float) -> list[float]:
+            manual.advance(timedelta(minutes=minutes))
+            await match_incident(database=committed, incident_id=w.real)
+            async with committed.reader() as s:
+                got = dict(list(await s.execute(select(Need.id, Need.priority))))
+            return [pytest.approx(float(got[n]), abs=1e-5) for n in (first, later)]
+
+        assert await batch_after(2) == [20.6, 20.0]  # +6: the first refresh; later 0.2 behind
+        assert await batch_after(3.5) == [20.6, 20.0]  # later 0.55 behind, but 3.5 min since
+        assert await batch_after(2) == [21.15, 20.75]  # 5.5 min since: both refreshed
+        async with committed.transaction() as s:  # a coordinator's batch: refreshed anyway
+            manual.advance(timedelta(minutes=6))
+            await match_in_session(session=s, database=committed, incident_id=w.real)
+            got = dict(list(await s.execute(select(Need.id, Need.priority))))
+            assert [got[first], got[later]] == pytest.approx([21.75, 21.35], abs=1e-5)
 
 
 def test_merge_replaces_in_place_drops_the_closed_and_keeps_id_order() -> None:

@@ -91,7 +91,7 @@ async def test_refresh_recomputes_open_and_matched_needs(session) -> None:
     assert await _priorities(session, drill_ids) == pytest.approx([46])  # other incident
 
 
-async def test_a_refresh_rewrites_only_priorities_a_point_or_more_behind(session) -> None:
+async def test_a_refresh_rewrites_only_priorities_half_a_point_or_more_behind(session) -> None:
     with clock.use_clock(ManualClock(START)) as manual:
         w = await build_world(session)
         (nid,) = await create_needs(
@@ -100,14 +100,14 @@ async def test_a_refresh_rewrites_only_priorities_a_point_or_more_behind(session
             source=NeedSource.coordinator,
         )  # fmt: skip
         (created,) = await _priorities(session, [nid])
-        manual.advance(timedelta(minutes=9))  # 0.9 of a point behind: left as it is
+        manual.advance(timedelta(minutes=4))  # 0.4 of a point behind: left as it is
         assert await refresh_priorities(session=session, incident_id=w.inc["live"],
                                         now=clock.now()) == 0  # fmt: skip
         assert await _priorities(session, [nid]) == pytest.approx([created])
         manual.advance(timedelta(minutes=2))
         assert await refresh_priorities(session=session, incident_id=w.inc["live"],
                                         now=clock.now()) == 1  # fmt: skip
-        assert await _priorities(session, [nid]) == pytest.approx([created + 1.1], abs=1e-6)
+        assert await _priorities(session, [nid]) == pytest.approx([created + 0.6], abs=1e-6)
         assert await refresh_priorities(session=session, incident_id=w.inc["live"],
                                         now=clock.now()) == 0  # fmt: skip
 
