@@ -32,7 +32,7 @@ from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import local_today
-from core.db import rows_of
+from core.db import chunks, rows_of
 from core.incidents.match_models import LIVE_STATUSES, Assignment
 from core.registry.volunteers.availability import is_available
 from core.registry.volunteers.models import (
@@ -90,13 +90,10 @@ async def load_volunteers(
     pins: set[uuid.UUID],
     now: datetime,
 ) -> dict[uuid.UUID, VolunteerRow]:
-    """The eligible volunteers (available, insured, with a free slot), five queries."""
+    """The eligible volunteers (available, insured, with a free slot): the roster in scope
+    is read once, and slots, skills, languages and certifications only for those
+    available now (at night a few hundred of thousands)."""
     day = local_today()
-    scoped = select(Volunteer.id).where(
-        or_(under_any(Volunteer.area_path, covered), Volunteer.id.in_(pins)),
-        Volunteer.status == VolunteerStatus.active.value,
-        Volunteer.insurance_valid_until >= day,
-    )
     cols = (
         Volunteer.id,
         Volunteer.lon,
@@ -108,61 +105,75 @@ async def load_volunteers(
         Volunteer.max_travel_km,
         Volunteer.max_active_tasks,
     )
-    busy = dict(
-        await rows_of(
-            session,
-            select(Assignment.volunteer_id, func.count())
-            .where(
-                Assignment.volunteer_id.in_(scoped),
-                Assignment.status.in_(LIVE_STATUSES),
-                Assignment.is_drill == is_drill,
-            )
-            .group_by(Assignment.volunteer_id),
+    roster = await rows_of(
+        session,
+        select(*cols)
+        .where(
+            or_(under_any(Volunteer.area_path, covered), Volunteer.id.in_(pins)),
+            Volunteer.status == VolunteerStatus.active.value,
+            Volunteer.insurance_valid_until >= day,
         )
+        .order_by(Volunteer.id),
     )
+    open_now: dict[str | None, bool] = {}  # a roster shares a handful of weekly schedules
+    available = []
+    for r in roster:
+        ok = open_now.get(r.availability)
+        if ok is None:
+            hours = json.loads(r.availability) if r.availability else None
+            ok = open_now[r.availability] = is_available(hours or {}, now)
+        if ok:
+            available.append(r)
+    ids = [r.id for r in available]
+    busy: dict[uuid.UUID, int] = {}
+    skills: dict[uuid.UUID, set[str]] = defaultdict(set)
+    langs: dict[uuid.UUID, set[str]] = defaultdict(set)
+    certs: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for part in chunks(ids):
+        busy.update(
+            await rows_of(
+                session,
+                select(Assignment.volunteer_id, func.count())
+                .where(
+                    Assignment.volunteer_id.in_(part),
+                    Assignment.status.in_(LIVE_STATUSES),
+                    Assignment.is_drill == is_drill,
+                )
+                .group_by(Assignment.volunteer_id),
+            )
+        )
+        for vid, skill in await rows_of(
+            session,
+            select(VolunteerSkill.volunteer_id, VolunteerSkill.skill).where(
+                VolunteerSkill.volunteer_id.in_(part)
+            ),
+        ):
+            skills[vid].add(skill)
+        for vid, lang in await rows_of(
+            session,
+            select(VolunteerLanguage.volunteer_id, VolunteerLanguage.language).where(
+                VolunteerLanguage.volunteer_id.in_(part)
+            ),
+        ):
+            langs[vid].add(lang)
+        for vid, kind in await rows_of(
+            session,
+            select(VolunteerCertification.volunteer_id, VolunteerCertification.kind).where(
+                VolunteerCertification.volunteer_id.in_(part),
+                or_(
+                    VolunteerCertification.expires_on.is_(None),
+                    VolunteerCertification.expires_on >= day,
+                ),
+            ),
+        ):
+            certs[vid].add(kind)
     out: dict[uuid.UUID, VolunteerRow] = {}
     fresh = now - LIVE_WINDOW
-    open_now: dict[str | None, bool] = {}  # a roster shares a handful of weekly schedules
-    for r in await rows_of(session, select(*cols).where(Volunteer.id.in_(scoped))):
-        available = open_now.get(r.availability)
-        if available is None:
-            hours = json.loads(r.availability) if r.availability else None
-            available = open_now[r.availability] = is_available(hours or {}, now)
-        if not available:
-            continue
+    for r in available:
         live = r.live_at is not None and r.live_at >= fresh and r.live_lon is not None
         lon, lat = (r.live_lon, r.live_lat) if live else (r.lon, r.lat)
         free = int(r.max_active_tasks) - int(busy.get(r.id, 0))
-        out[r.id] = VolunteerRow(r.id, lon, lat, r.lon, r.lat, float(r.max_travel_km) * 1000, free)
-    skills: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for vid, s in await session.execute(
-        select(VolunteerSkill.volunteer_id, VolunteerSkill.skill).where(
-            VolunteerSkill.volunteer_id.in_(scoped)
-        )
-    ):
-        skills[vid].add(s)
-    langs: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for vid, lang in await session.execute(
-        select(VolunteerLanguage.volunteer_id, VolunteerLanguage.language).where(
-            VolunteerLanguage.volunteer_id.in_(scoped)
-        )
-    ):
-        langs[vid].add(lang)
-    certs: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for vid, kind in await session.execute(
-        select(VolunteerCertification.volunteer_id, VolunteerCertification.kind).where(
-            VolunteerCertification.volunteer_id.in_(scoped),
-            or_(
-                VolunteerCertification.expires_on.is_(None),
-                VolunteerCertification.expires_on >= day,
-            ),
-        )
-    ):
-        certs[vid].add(kind)
-    for vid, v in out.items():
-        v.skills, v.languages, v.certs = (
-            frozenset(skills[vid]),
-            frozenset(langs[vid]),
-            frozenset(certs[vid]),
-        )
+        out[r.id] = VolunteerRow(r.id, lon, lat, r.lon, r.lat, float(r.max_travel_km) * 1000,
+                                 free, frozenset(skills[r.id]), frozenset(langs[r.id]),
+                                 frozenset(certs[r.id]))  # fmt: skip
     return out
