@@ -34,6 +34,7 @@ class NeedRow:
     neighbours_first: bool
     status: str
     has_items: bool = False
+    signature: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # (skills, languages)
 
 
 @dataclass

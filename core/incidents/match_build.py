@@ -23,6 +23,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -40,6 +41,8 @@ K_VOLUNTEERS = 20
 K_DEPOTS = 10
 MAX_M = 50_000.0
 _NO = Overrides()
+_NEED_ID = attrgetter("need_id")
+_SIGNATURE = attrgetter("signature")
 
 
 @dataclass
@@ -65,8 +68,9 @@ async def build(
         if n.status == "open" and not n.has_items and n.id not in w.with_tasks
     ]
     ix = Index()
-    ix.needs = list(dict.fromkeys([*(t.need_id for t in w.old), *wanted, *visits]))
-    pos = {n: i for i, n in enumerate(ix.needs)}
+    old_needs = list(map(_NEED_ID, w.old))
+    ix.needs = list(dict.fromkeys(chain(old_needs, wanted, visits)))
+    pos = dict(zip(ix.needs, range(len(ix.needs)), strict=True))
     needs = list(map(w.needs.__getitem__, ix.needs))
     lon, lat, need_priority = (_column(needs, c) for c in ("lon", "lat", "priority"))
     nv_need, nv_vol = await _volunteer_arcs(session, w, search, needs, (lon, lat), pos, ix)
@@ -97,7 +101,7 @@ async def build(
         vol_capacity=np.array([max(0, v.capacity) for v in vols], np.int64),
         nv_need=nv_need,
         nv_vol=nv_vol,
-        old_need=np.array([pos[t.need_id] for t in w.old], np.int64),
+        old_need=np.fromiter(map(pos.__getitem__, old_needs), np.int64, len(old_needs)),
         old_depot=np.array(old_depot, np.int64),
         old_incumbent=np.array(
             [vpos.get(t.incumbent[1], -1) if t.incumbent else -1 for t in w.old], np.int64
@@ -129,8 +133,8 @@ async def _volunteer_arcs(
     here, in order of first appearance), one search per signature. Needs with overrides
     or a pending assignment are worked out one by one; the rest stay arrays."""
     groups: dict[tuple[Any, Any], list[int]] = defaultdict(list)
-    for p, n in enumerate(needs):
-        groups[(n.skills, n.languages)].append(p)
+    for p, signature in enumerate(map(_SIGNATURE, needs)):
+        groups[signature].append(p)
     incumbents = defaultdict(set)
     for t in w.old:
         if t.incumbent:

@@ -132,7 +132,7 @@ def _static(r: Any, items: tuple[tuple[uuid.UUID, int], ...]) -> StaticNeed:
     skills, languages = tuple(sorted(r.skills or [])), tuple(sorted(r.languages or []))
     base = severity_weight(int(r.severity)) + float(r.vulnerability)
     row = NeedRow(r.id, r.lon, r.lat, r.area_path, skills, languages, base,
-                  bool(r.neighbours_first), "", bool(items))  # fmt: skip
+                  bool(r.neighbours_first), "", bool(items), (skills, languages))  # fmt: skip
     created, wants = _micros(r.created_at), tuple((i, q) for i, q in items if q > 0)
     return StaticNeed(r.lon, r.lat, r.area_path, skills, languages, r.created_at,
                       bool(r.neighbours_first), base, items, wants, row, created)  # fmt: skip
