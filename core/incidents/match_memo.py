@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import chunks, rows_of
 from core.events.models import OutboxEvent
 from core.geo.local_rows import database_key
-from core.incidents.match_batch import HELD, LIVE_NEEDS, TURNED_DOWN
+from core.incidents.match_batch import HELD, LIVE_NEEDS, TURNED_DOWN, OldTask
 from core.incidents.match_models import (
     LIVE_STATUSES,
     Assignment,
@@ -63,6 +63,7 @@ class TaskState:
     live: tuple[uuid.UUID, uuid.UUID, str] | None
     attempt: int
     bare: bool  # a depot task none of whose lines still holds stock
+    old: OldTask  # as it re-enters a batch (made once: no batch code changes it)
 
 
 @dataclass(slots=True)
@@ -248,15 +249,10 @@ async def _read_part(session: AsyncSession, mine: dict[uuid.UUID, NeedState], of
     ):
         state = mine.get(t.need_id)
         if state is not None:  # a need that changed between the two reads waits a batch
+            a, attempt = live.get(t.id), int(attempts.get(t.id) or 0)
+            old = OldTask(t.id, t.need_id, t.depot_id, t.area_path, a, attempt)
             state.tasks.append(
-                TaskState(
-                    t.id,
-                    t.depot_id,
-                    t.area_path,
-                    live.get(t.id),
-                    int(attempts.get(t.id) or 0),
-                    t.id in bare,
-                )
+                TaskState(t.id, t.depot_id, t.area_path, a, attempt, t.id in bare, old)
             )
     for need_id, vol in await rows_of(
         session,

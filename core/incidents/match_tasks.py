@@ -29,7 +29,7 @@ def load_tasks(w: Loaded, memo: Memo) -> None:
                 stale.append((t.id, nid, t.area_path))
                 continue
             else:
-                old.append(OldTask(t.id, nid, t.depot_id, t.area_path, a, t.attempt))
+                old.append(t.old)
             with_tasks.add(nid)
     is_open = NeedStatus.open.value
     for nid, state in memo.needs.items():  # one task per (need, depot) carries them
