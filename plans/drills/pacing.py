@@ -1,55 +1,52 @@
 """When a drill's tick runs a matching batch: when something a batch depends on changed.
 
 The app's loop solves every second; a drill ticks every ``tick_seconds`` and a batch over a
-county's open needs costs a fraction of a second, most of it reloading needs that nobody
-can serve yet. So a tick skips the batch when, since the last one, no need was raised or
-closed, no assignment ended (done, declined, expired, failed, cancelled, withdrawn: a
-volunteer or a task freed) and no inject ran — the deterministic solver would answer the
-same — but never for longer than :data:`STALE_AFTER` (availability hours and waiting-time
-priority drift with the clock).
+county's open needs costs a fraction of a second, most of it spent on needs that nobody
+can serve yet. So a tick skips the batch when no event since the last one says a need was
+raised or changed (``need.*``) or an assignment ended (done, declined, expired, failed,
+cancelled, withdrawn: a volunteer or a task freed) and no inject ran — the deterministic
+solver would answer the same — but never for longer than :data:`STALE_AFTER`
+(availability hours and waiting-time priority drift with the clock). An isolated drill's
+database holds its incident alone, so the outbox's events are its own: two look-ups by
+``seq`` a tick, not a count of every need (40 ms a tick on PostgreSQL at county scale).
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from core.db import Database
-from core.incidents.match_models import Assignment
-from core.incidents.need_models import Need
+from core.events.models import OutboxEvent
 
 ENDED = ("done", "declined", "expired", "failed", "cancelled", "withdrawn")
 STALE_AFTER = timedelta(minutes=10)
-
-
-async def signature(db: Database, incident_id: uuid.UUID) -> tuple[int, ...]:
-    """Needs by status and ended assignments of the incident, as one tuple."""
-    async with db.reader() as session:
-        needs = dict(list(await session.execute(
-            select(Need.status, func.count()).where(Need.incident_id == incident_id)
-            .group_by(Need.status)
-        )))  # fmt: skip
-        ended = await session.scalar(
-            select(func.count()).where(Assignment.incident_id == incident_id,
-                                       Assignment.status.in_(ENDED))
-        )  # fmt: skip
-    return (*(needs.get(s, 0) for s in sorted(needs)), len(needs), int(ended or 0))
+_TRIGGERS = or_(
+    OutboxEvent.type.like("need.%"), OutboxEvent.type.in_([f"assignment.{s}" for s in ENDED])
+)
 
 
 class Pacer:
-    """Remembers the state at the last batch."""
+    """Remembers the outbox's head and the time at the last batch."""
 
     def __init__(self) -> None:
-        self.last: tuple[int, ...] | None = None
+        self.head: int = 0
         self.at: datetime | None = None
         self.force = True
 
-    async def due(self, db: Database, incident_id: uuid.UUID, now: datetime) -> bool:
-        sig = await signature(db, incident_id)
+    async def due(self, db: Database, now: datetime) -> bool:
+        """Whether the tick at ``now`` runs a batch (and if so, remember this moment)."""
+        async with db.reader() as session:
+            head = int(await session.scalar(select(func.max(OutboxEvent.seq))) or 0)
+            since = (OutboxEvent.seq > self.head, OutboxEvent.seq <= head, _TRIGGERS)
+            changed = (
+                head > self.head
+                and (await session.scalar(select(OutboxEvent.seq).where(*since).limit(1)))
+                is not None
+            )
         stale = self.at is None or now - self.at >= STALE_AFTER
-        if self.force or stale or sig != self.last:
-            self.last, self.at, self.force = sig, now, False
+        if self.force or stale or changed:
+            self.head, self.at, self.force = head, now, False
             return True
         return False

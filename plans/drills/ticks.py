@@ -113,7 +113,7 @@ class Simulation:
     async def _match_due(self, now: datetime) -> bool:
         if self.incident_id not in await incidents_due(self.db):
             return False
-        return await self.pacer.due(self.db, self.incident_id, now)
+        return await self.pacer.due(self.db, now)
 
     async def _match(self) -> None:
         from core.incidents.matching import match_incident  # numpy, OR-Tools: when solving
