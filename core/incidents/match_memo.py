@@ -3,13 +3,13 @@
 A batch needs, for every live need of its incident, the need's status, the stock its
 reservations hold, its open or assigned tasks (live assignment, attempts, whether a depot
 task still holds stock), the active reservations no task carries, the volunteers who let
-it go and a coordinator's overrides (``override.*`` events name the need too): tens of thousands of
-rows in a county, nearly all as the last batch left them. A :class:`Memo` keeps that state
-per need and reads again only the needs named by an event committed since its last read:
+it go and a coordinator's overrides: tens of thousands of rows in a county, nearly all as
+the last batch left them. A :class:`Memo` keeps that state per need and reads again only
+the needs named by an event committed since its last read:
 
-* every write to a need, its tasks, its assignments or its reservations emits an event in
-  the same transaction naming the need (``need.*``: ``id``; ``task.*``, ``assignment.*``,
-  ``stock.*``: ``need_id``) — the outbox pattern of DESIGN.md;
+* every write to a need, its tasks, assignments, reservations or overrides emits an event
+  in the same transaction naming the need (``need.*``: ``id``; ``task.*``, ``assignment.*``,
+  ``stock.*``, ``override.*``: ``need_id``) — the outbox pattern of DESIGN.md;
 * the outbox's committed rows are always a prefix in ``seq`` order
   (:mod:`core.events.outbox`), so reading the head first and then the events up to it
   misses none; rows read after the head may be newer still, and are read again next batch.
@@ -17,8 +17,8 @@ per need and reads again only the needs named by an event committed since its la
 :func:`refresh` with ``incremental=False`` reads every live need, as a batch always did; a
 batch inside a caller's transaction (which may roll back) uses a throwaway memo. A memo
 without a head, and an outbox that went backwards or changed epoch (a restored database),
-mean a full read. Needs are kept in id order, their
-tasks and loose reservations too, so a memo and a full read give the same batch.
+mean a full read. Needs are kept in id order, their tasks and loose reservations too, so
+a memo and a full read give the same batch.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,20 +50,17 @@ from core.stock.models import Reservation
 
 MAX_INCIDENTS = 32
 """Incidents whose state a process keeps (least recently matched dropped first)."""
+T = TypeVar("T")
 _OPEN = NeedStatus.open.value
 
 
 @dataclass(slots=True)
 class TaskState:
-    """An open or assigned task: ``live`` is its live assignment (id, volunteer, status)."""
+    """An open or assigned task as it re-enters a batch (made once: no batch code changes
+    it; its ``incumbent`` is its live assignment, locked or not)."""
 
-    id: uuid.UUID
-    depot_id: uuid.UUID | None
-    area_path: str
-    live: tuple[uuid.UUID, uuid.UUID, str] | None
-    attempt: int
+    old: OldTask
     bare: bool  # a depot task none of whose lines still holds stock
-    old: OldTask  # as it re-enters a batch (made once: no batch code changes it)
 
 
 @dataclass(slots=True)
@@ -95,24 +92,26 @@ class Memo:
         return last is None or not last <= now < last + REFRESH_EVERY
 
 
-class Memos:
-    """Per (database, incident): its :class:`Memo`."""
+class PerIncident(Generic[T]):
+    """Per (database, incident), one ``T`` made by ``make`` on first use; the
+    :data:`MAX_INCIDENTS` most recently used are kept."""
 
-    def __init__(self) -> None:
-        self._by_incident: OrderedDict[tuple[str, uuid.UUID], Memo] = OrderedDict()
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._by_incident: OrderedDict[tuple[str, uuid.UUID], T] = OrderedDict()
 
-    def of(self, session: AsyncSession, incident_id: uuid.UUID) -> Memo:
+    def of(self, session: AsyncSession, incident_id: uuid.UUID) -> T:
         key = (database_key(session), incident_id)
         found = self._by_incident.get(key)
         if found is None:
-            found = self._by_incident[key] = Memo()
+            found = self._by_incident[key] = self._make()
             while len(self._by_incident) > MAX_INCIDENTS:
                 self._by_incident.popitem(last=False)
         self._by_incident.move_to_end(key)
         return found
 
 
-MEMOS = Memos()
+MEMOS = PerIncident(Memo)
 
 
 async def refresh(
@@ -249,11 +248,9 @@ async def _read_part(session: AsyncSession, mine: dict[uuid.UUID, NeedState], of
     ):
         state = mine.get(t.need_id)
         if state is not None:  # a need that changed between the two reads waits a batch
-            a, attempt = live.get(t.id), int(attempts.get(t.id) or 0)
-            old = OldTask(t.id, t.need_id, t.depot_id, t.area_path, a, attempt)
-            state.tasks.append(
-                TaskState(t.id, t.depot_id, t.area_path, a, attempt, t.id in bare, old)
-            )
+            attempt = int(attempts.get(t.id) or 0)
+            old = OldTask(t.id, t.need_id, t.depot_id, t.area_path, live.get(t.id), attempt)
+            state.tasks.append(TaskState(old, t.id in bare))
     for need_id, vol in await rows_of(
         session,
         select(Assignment.need_id, Assignment.volunteer_id)

@@ -5,8 +5,8 @@ items are written when it is raised and never updated (only ``status``, ``priori
 ``escalated_at``, ``closed_at`` and ``updated_at`` change). So a batch takes the statuses
 of the incident's live needs, and the stock still held for its open ones, from its
 :class:`~core.incidents.match_memo.Memo`; a need not seen before is read whole, by id,
-and kept in :class:`StaticNeeds` for
-the next batch, with the :class:`NeedRow` later batches reuse (only its ``status`` and
+and kept in :class:`StaticNeeds` for the next batch, with the :class:`NeedRow` later
+batches reuse (only its ``status`` and
 ``priority`` are set again: no batch code writes to a row). Which needs are in the batch
 always comes from that batch's own read, so a need cached from a transaction that later
 rolled back is simply never asked for again. Exact on both engines, whatever the clocks
@@ -18,62 +18,39 @@ runs once per live need per batch).
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import chunks
-from core.geo.local_rows import database_key
+from core.geo.local_rows import micros
 from core.incidents.match_batch import Loaded, NeedRow
-from core.incidents.match_memo import Memo
+from core.incidents.match_memo import Memo, PerIncident
 from core.incidents.need_models import Need, NeedItem, NeedStatus
 from core.incidents.priority import MAX_WAITING_BONUS, MINUTES_PER_POINT, severity_weight
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_INCIDENTS = 32
-"""Incidents whose needs a process keeps (least recently matched dropped first)."""
 
 
 @dataclass(frozen=True, slots=True)
 class StaticNeed:
-    """The columns of a need that never change, and its items; ``base_priority`` is its
-    priority before waiting (:func:`~core.incidents.priority.priority` adds the wait)."""
+    """What never changes of a need: its :class:`NeedRow` (reused by every batch: status
+    and priority set anew), ``base_priority`` (its priority before waiting,
+    :func:`~core.incidents.priority.priority` adds the wait), its creation time in
+    microseconds since the epoch, and its items."""
 
-    lon: float
-    lat: float
-    area_path: str
-    skills: tuple[str, ...]
-    languages: tuple[str, ...]
-    created_at: datetime
-    neighbours_first: bool
+    row: NeedRow
     base_priority: float
+    created_us: int
     items: tuple[tuple[uuid.UUID, int], ...]
     wants: tuple[tuple[uuid.UUID, int], ...]  # the items of a positive quantity
-    row: NeedRow  # reused by every batch: status and priority set anew
-    created_us: int  # created_at in microseconds since the epoch
 
 
-class StaticNeeds:
+class StaticNeeds(PerIncident[dict[uuid.UUID, StaticNeed]]):
     """Per (database, incident): need id → :class:`StaticNeed`."""
 
     def __init__(self) -> None:
-        self._by_incident: OrderedDict[tuple[str, uuid.UUID], dict[uuid.UUID, StaticNeed]] = (
-            OrderedDict()
-        )
-
-    def of(self, session: AsyncSession, incident_id: uuid.UUID) -> dict[uuid.UUID, StaticNeed]:
-        key = (database_key(session), incident_id)
-        found = self._by_incident.get(key)
-        if found is None:
-            found = self._by_incident[key] = {}
-            while len(self._by_incident) > MAX_INCIDENTS:
-                self._by_incident.popitem(last=False)
-        self._by_incident.move_to_end(key)
-        return found
+        super().__init__(dict)
 
 
 STATIC = StaticNeeds()
@@ -87,7 +64,7 @@ async def load_needs(session: AsyncSession, w: Loaded, memo: Memo) -> None:
     unseen = [nid for nid in memo.needs if nid not in known]
     if unseen:
         known.update(await _read_static(session, unseen))
-    now_us, rows, demand, is_open = _micros(w.now), w.needs, w.demand, NeedStatus.open.value
+    now_us, rows, demand, is_open = micros(w.now), w.needs, w.demand, NeedStatus.open.value
     top, per_point = MAX_WAITING_BONUS, MINUTES_PER_POINT
     for nid, state in memo.needs.items():  # once per live need per batch: kept lean
         s, status = known[nid], state.status
@@ -133,13 +110,5 @@ def _static(r: Any, items: tuple[tuple[uuid.UUID, int], ...]) -> StaticNeed:
     base = severity_weight(int(r.severity)) + float(r.vulnerability)
     row = NeedRow(r.id, r.lon, r.lat, r.area_path, skills, languages, base,
                   bool(r.neighbours_first), "", bool(items), (skills, languages))  # fmt: skip
-    created, wants = _micros(r.created_at), tuple((i, q) for i, q in items if q > 0)
-    return StaticNeed(r.lon, r.lat, r.area_path, skills, languages, r.created_at,
-                      bool(r.neighbours_first), base, items, wants, row, created)  # fmt: skip
-
-
-def _micros(at: datetime) -> int:
-    """``at`` (aware) in whole microseconds since the epoch: differences of two are
-    exactly ``timedelta`` microseconds."""
-    d = at - _EPOCH
-    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+    wants = tuple((i, q) for i, q in items if q > 0)
+    return StaticNeed(row, base, micros(r.created_at), items, wants)

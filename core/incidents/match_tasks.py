@@ -22,11 +22,11 @@ def load_tasks(w: Loaded, memo: Memo) -> None:
     old, locked, stale, with_tasks = w.old, w.locked, w.stale, w.with_tasks
     for nid, state in memo.needs.items():
         for t in state.tasks:
-            a = t.live
+            a = t.old.incumbent
             if a is not None and a[2] in LOCKED_STATUSES:
                 locked[nid] = locked.get(nid, 0) + 1
             elif a is None and t.bare:
-                stale.append((t.id, nid, t.area_path))
+                stale.append((t.old.id, nid, t.old.area_path))
                 continue
             else:
                 old.append(t.old)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import core.incidents.match_memo as match_memo
 from core import clock
@@ -38,6 +39,10 @@ async def _both(db: Database, incident_id: uuid.UUID) -> tuple[Any, Any]:
         kept = batch_of(await load(s, incident_id, now, keep=True))
         fresh = batch_of(await load(s, incident_id, now, keep=False))
     return kept, fresh
+
+
+async def _event(s: AsyncSession, incident_id: uuid.UUID, kind: str, **data: Any) -> None:
+    await emit_many(s, [EventIn(kind, data, [f"incident:{incident_id}"])])
 
 
 def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
@@ -80,7 +85,7 @@ async def test_overrides_and_who_let_a_need_go_come_through_the_memo(
         w = await match_world(s)
         n = await need(s, w)
         v1, v2 = await volunteer(s, w), await volunteer(s, w, HERE[0] + 0.01, HERE[1])
-        await emit_many(s, [EventIn("test.marked", {}, [f"incident:{w.real}"])])  # a head
+        await _event(s, w.real, "test.marked")  # the outbox's first row: a head to start from
     await _both(committed, w.real)
     calls = _count_reads(monkeypatch)
     async with committed.transaction() as s:
@@ -122,7 +127,7 @@ async def test_an_outbox_of_another_epoch_or_gone_back_means_a_full_read(
     async with committed.transaction() as s:
         w = await match_world(s)
         await need(s, w)
-        await emit_many(s, [EventIn("test.marked", {}, [f"incident:{w.real}"])])
+        await _event(s, w.real, "test.marked")
         await s.execute(update(OutboxEvent).values(epoch="first"))
     await _both(committed, w.real)
     calls = _count_reads(monkeypatch)
@@ -157,7 +162,7 @@ async def test_a_worker_refreshes_stored_priorities_every_five_minutes(
         manual.advance(timedelta(minutes=4))
         async with committed.transaction() as s:
             later = await need(s, w, severity=2)
-            await emit_many(s, [EventIn("need.created", {"id": later}, [f"incident:{w.real}"])])
+            await _event(s, w.real, "need.created", id=later)
 
         async def batch_after(minutes: float) -> list[float]:
             manual.advance(timedelta(minutes=minutes))

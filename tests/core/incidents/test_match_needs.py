@@ -8,7 +8,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
-from core.incidents.match_needs import MAX_INCIDENTS, STATIC, StaticNeeds
+from core.incidents.match_memo import MAX_INCIDENTS
+from core.incidents.match_needs import STATIC, StaticNeeds
 from core.incidents.matching import match_incident
 from core.incidents.need_models import Need
 from tests.core.incidents.match_world import (
@@ -29,7 +30,7 @@ async def test_a_need_is_read_whole_once_and_its_status_every_batch(session, dat
     first = await run(session, database, w.real)
     assert first.needs == 1 and n in STATIC.of(session, w.real)
     cached = STATIC.of(session, w.real)[n]
-    assert (cached.lon, cached.lat, cached.items) == (HERE[0], HERE[1], ((w.water, 2),))
+    assert (cached.row.lon, cached.row.lat, cached.items) == (HERE[0], HERE[1], ((w.water, 2),))
     await session.execute(update(Need).where(Need.id == n).values(status="cancelled"))
     assert (await run(session, database, w.real)).needs == 0  # the status is read anew
     await session.execute(update(Need).where(Need.id == n).values(status="open"))
