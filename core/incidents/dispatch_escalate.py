@@ -33,15 +33,18 @@ async def escalate_stuck(
     """Escalate the incident's stuck needs (see the module docstring); how many."""
     now = now or clock.now()
     live = exists().where(Assignment.need_id == Need.id, Assignment.status.in_(LIVE_STATUSES))
-    let_go = select(Assignment.need_id).where(  # the few needs someone let go, not every open one
-        Assignment.incident_id == incident_id, Assignment.status.in_(LET_GO)
-    )
-    stuck = list(await session.scalars(
-        select(Need.id).where(
-            Need.id.in_(let_go), Need.incident_id == incident_id,
-            Need.status == NeedStatus.open.value, Need.escalated_at.is_(None), ~live,
-        ).order_by(Need.id)
+    let_go = list(await session.scalars(  # the few needs someone let go, not every open one
+        select(Assignment.need_id).distinct().where(
+            Assignment.incident_id == incident_id, Assignment.status.in_(LET_GO))
     ))  # fmt: skip
+    stuck: list[uuid.UUID] = []
+    for part in chunks(sorted(let_go, key=lambda n: n.int)):  # by key: SQLite would walk
+        stuck += await session.scalars(  # every open need of the (incident, status) index
+            select(Need.id).where(
+                Need.id.in_(part), Need.status == NeedStatus.open.value,
+                Need.escalated_at.is_(None), ~live,
+            ).order_by(Need.id)
+        )  # fmt: skip
     rows = []
     for part in chunks(stuck):
         stmt = (

@@ -175,18 +175,34 @@ async def _read(
 ) -> dict[uuid.UUID, NeedState]:
     """The states of the incident's live needs, in id order: all of them (``ids`` None) or
     those of ``ids`` (sorted) among them."""
-    live = (Need.incident_id == incident_id) & Need.status.in_(LIVE_NEEDS)
     out: dict[uuid.UUID, NeedState] = {}
     for part in [None] if ids is None else chunks(ids):
-        where = live if part is None else live & Need.id.in_(part)
-        statuses = await rows_of(
-            session, select(Need.id, Need.status).where(where).order_by(Need.id)
-        )
-        mine = {nid: NeedState(status) for nid, status in statuses}
+        mine = {
+            nid: NeedState(status) for nid, status in await _statuses(session, incident_id, part)
+        }
         if mine:
             await _read_part(session, mine, *_filters(incident_id, part, mine))
         out.update(mine)
     return out
+
+
+async def _statuses(
+    session: AsyncSession, incident_id: uuid.UUID, part: Sequence[uuid.UUID] | None
+) -> list[tuple[uuid.UUID, str]]:
+    """(id, status) of the incident's live needs, all or those of ``part``, in id order.
+    Given ids are looked up by key and filtered here: with the incident and status in the
+    WHERE, SQLite walks the (incident, status) index over every open need instead."""
+    if part is None:
+        live = (Need.incident_id == incident_id) & Need.status.in_(LIVE_NEEDS)
+        return [(r.id, r.status) for r in await rows_of(
+            session, select(Need.id, Need.status).where(live).order_by(Need.id))]  # fmt: skip
+    rows = await rows_of(
+        session, select(Need.id, Need.status, Need.incident_id).where(Need.id.in_(part))
+    )
+    mine = [
+        (r.id, r.status) for r in rows if r.incident_id == incident_id and r.status in LIVE_NEEDS
+    ]
+    return sorted(mine, key=lambda r: r[0].int)
 
 
 Of = Callable[[Any], Any]
