@@ -35,6 +35,8 @@ class NeedRow:
     status: str
     has_items: bool = False
     signature: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # (skills, languages)
+    base: float = 0.0  # priority before waiting (severity and vulnerability)
+    created_us: int = 0  # creation time, microseconds since the epoch
 
 
 @dataclass

@@ -75,7 +75,7 @@ async def build(
     lon, lat, need_priority = (_column(needs, c) for c in ("lon", "lat", "priority"))
     nv_need, nv_vol = await _volunteer_arcs(session, w, search, needs, (lon, lat), pos, ix)
     vpos = {v: i for i, v in enumerate(ix.vols)}
-    stock = await _stock(session, w, search, router, wanted, pos, ix, need_priority)
+    stock = await _stock(session, w, search, router, pos, ix, (lon, lat, need_priority))
     vols = [w.volunteers[v] for v in ix.vols]
     pin = np.full(len(needs), -1, np.int64)
     for need_id, o in w.overrides.items():
@@ -181,14 +181,8 @@ async def _volunteer_arcs(
     if not parts_need:
         ix.vols = []
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    nv_need, nv_code = np.concatenate(parts_need), np.concatenate(parts_vol)
-    seen, first = np.unique(nv_code, return_index=True)
-    by_appearance = seen[np.argsort(first)]
-    rank = np.empty(len(codes), np.int64)
-    rank[by_appearance] = np.arange(by_appearance.size)
-    id_of = list(codes)
-    ix.vols = [id_of[c] for c in by_appearance.tolist()]
-    return nv_need, rank[nv_code]
+    nv_vol, ix.vols = _by_appearance(np.concatenate(parts_vol), list(codes))
+    return np.concatenate(parts_need), nv_vol
 
 
 @dataclass
@@ -208,12 +202,6 @@ class _Found:
 
     def ids(self, mask: np.ndarray) -> list[uuid.UUID]:
         return [self.table[r] for r in self.rows[mask].tolist()]
-
-    def by_point(self, n_points: int) -> list[list[uuid.UUID]]:
-        out: list[list[uuid.UUID]] = [[] for _ in range(n_points)]
-        for p, r in zip(self.point.tolist(), self.rows.tolist(), strict=True):
-            out[p].append(self.table[r])
-        return out
 
 
 async def _candidates(search: Any, session: AsyncSession, kind: str, **kw: Any) -> _Found:
@@ -259,53 +247,72 @@ async def _stock(
     w: Loaded,
     search: Any,
     router: Any,
-    wanted: dict[uuid.UUID, dict[uuid.UUID, int]],
     pos: dict[uuid.UUID, int],
     ix: Index,
-    priority: np.ndarray,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> StockProblem:
-    """Demand, supply and need–depot arcs (depot positions: ``ix.depots``); ``priority``
-    per need of ``ix.needs``."""
-    ix.items = sorted({i for d in wanted.values() for i in d})
+    """Demand, supply and need–depot arcs (depot positions: ``ix.depots``, in order of
+    first appearance); ``columns``: lon, lat and priority per need of ``ix.needs``."""
+    lon, lat, priority = columns
+    wanted = w.demand
+    ix.items = sorted(set().union(*wanted.values()))
     ipos = {i: j for j, i in enumerate(ix.items)}
     groups: dict[frozenset[uuid.UUID], list[uuid.UUID]] = defaultdict(list)
     for n, d in wanted.items():
         groups[frozenset(d)].append(n)
-    arcs: list[tuple[uuid.UUID, uuid.UUID]] = []
+    holding: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)  # item → depots
+    for d, i in w.supply:
+        holding[i].add(d)
+    codes: dict[uuid.UUID, int] = {}  # depot id → a code, in no particular order
+    parts_need: list[np.ndarray] = []
+    parts_depot: list[np.ndarray] = []
     for items, group in groups.items():
-        ok = sorted({d for (d, i) in w.supply if i in items})
-        found: list[list[uuid.UUID]] = [[] for _ in group]
-        if ok:
-            points = [(w.needs[n].lon, w.needs[n].lat) for n in group]
-            got = await _candidates(
-                search, session, "depots", points=points, eligible=ok, k=K_DEPOTS, max_m=MAX_M
-            )
-            found = got.by_point(len(group))
-        for n, cands in zip(group, found, strict=True):
-            o = w.overrides.get(n, _NO)
-            ids = [d for d in cands if d not in o.forbid_depots]
-            if o.pin_depot is not None:
-                usable = o.pin_depot in ok and o.pin_depot not in o.forbid_depots
-                ids = [o.pin_depot] if usable else []
-            arcs += [(n, d) for d in ids]
-    ix.depots = list(dict.fromkeys(d for _, d in arcs))
+        ok = sorted(set().union(*(holding[i] for i in items if i in holding)))
+        if not ok:
+            continue
+        members = np.fromiter(map(pos.__getitem__, group), np.int64, len(group))
+        found = await _candidates(search, session, "depots", eligible=ok, k=K_DEPOTS,
+                                  max_m=MAX_M, points=np.column_stack((lon[members],
+                                                                       lat[members])))  # fmt: skip
+        point, depot = found.point, found.coded(codes)
+        special = [p for p, n in enumerate(group) if _depot_rule(w.overrides.get(n, _NO))]
+        if special:
+            plain = ~np.isin(point, special)
+            extra = [
+                (p, d)
+                for p in special
+                for d in _depots(w.overrides[group[p]], set(ok), found.ids(point == p))
+            ]
+            more = np.array([p for p, _ in extra], np.int64)
+            coded = np.array([codes.setdefault(d, len(codes)) for _, d in extra], np.int64)
+            point = np.concatenate([point[plain], more])
+            depot = np.concatenate([depot[plain], coded])
+            order = np.argsort(point, kind="stable")
+            point, depot = point[order], depot[order]
+        parts_need.append(members[point])
+        parts_depot.append(depot)
+    an = np.concatenate(parts_need) if parts_need else np.zeros(0, np.int64)
+    ad, ix.depots = _by_appearance(
+        np.concatenate(parts_depot) if parts_depot else np.zeros(0, np.int64), list(codes)
+    )
     dpos = {d: j for j, d in enumerate(ix.depots)}
-    demand = np.zeros((len(ix.needs), len(ix.items)), np.int64)
+    rows: list[int] = []
+    cols: list[int] = []
+    qty: list[int] = []
     for n, d in wanted.items():
+        p = pos[n]
         for i, q in d.items():
-            demand[pos[n], ipos[i]] = q
+            rows.append(p)
+            cols.append(ipos[i])
+            qty.append(q)
+    demand = np.zeros((len(ix.needs), len(ix.items)), np.int64)
+    demand[rows, cols] = qty
     supply = np.zeros((len(ix.depots), len(ix.items)), np.int64)
     for (d, i), q in w.supply.items():
         if d in dpos and i in ipos:
             supply[dpos[d], ipos[i]] = q
-    an = np.array([pos[n] for n, _ in arcs], np.int64)
-    ad = np.array([dpos[d] for _, d in arcs], np.int64)
     dl = np.array([w.depots[d] for d in ix.depots], float).reshape(-1, 2)
-    lon, lat = (
-        np.array([w.needs[n].lon for n, _ in arcs]),
-        np.array([w.needs[n].lat for n, _ in arcs]),
-    )
-    cost = router.travel_m(dl[ad, 0], dl[ad, 1], lon, lat) if arcs else np.zeros(0)
+    cost = router.travel_m(dl[ad, 0], dl[ad, 1], lon[an], lat[an]) if an.size else np.zeros(0)
     return StockProblem(
         need_priority=priority,
         demand=demand,
@@ -314,3 +321,25 @@ async def _stock(
         arc_depot=ad,
         arc_cost_m=cost,
     )
+
+
+def _depot_rule(o: Overrides) -> bool:
+    """Whether a need's overrides change its depots."""
+    return o.pin_depot is not None or bool(o.forbid_depots)
+
+
+def _depots(o: Overrides, ok: set[uuid.UUID], found: list[uuid.UUID]) -> list[uuid.UUID]:
+    """A need's depots under its overrides: the pin alone if usable, else the nearest
+    not forbidden."""
+    if o.pin_depot is not None:
+        return [o.pin_depot] if o.pin_depot in ok and o.pin_depot not in o.forbid_depots else []
+    return [d for d in found if d not in o.forbid_depots]
+
+
+def _by_appearance(coded: np.ndarray, id_of: list[uuid.UUID]) -> tuple[np.ndarray, list[uuid.UUID]]:
+    """Codes renumbered in order of first appearance, and the ids in that order."""
+    seen, first = np.unique(coded, return_index=True)
+    by_appearance = seen[np.argsort(first)]
+    rank = np.empty(len(id_of), np.int64)
+    rank[by_appearance] = np.arange(by_appearance.size)
+    return rank[coded], [id_of[c] for c in by_appearance.tolist()]

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import chunks, rows_of
 from core.events.models import OutboxEvent
 from core.geo.local_rows import database_key
-from core.incidents.match_batch import HELD, LIVE_NEEDS, TURNED_DOWN, OldTask
+from core.incidents.match_batch import HELD, LIVE_NEEDS, TURNED_DOWN, NeedRow, OldTask
 from core.incidents.match_models import (
     LIVE_STATUSES,
     Assignment,
@@ -75,6 +75,7 @@ class NeedState:
     turned_down: list[uuid.UUID] = field(default_factory=list)  # volunteers who let it go
     overrides: list[tuple[str, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
     """A coordinator's (kind, volunteer, depot) rows for it, oldest first."""
+    left: dict[uuid.UUID, int] | None = None  # what it still wants (match_needs: open only)
 
 
 @dataclass
@@ -83,6 +84,8 @@ class Memo:
 
     needs: dict[uuid.UUID, NeedState] = field(default_factory=dict)
     head: tuple[int, str] | None = None  # (seq, epoch)
+    rows: dict[uuid.UUID, NeedRow] = field(default_factory=dict)  # match_needs': same order
+    pending: set[uuid.UUID] | None = None  # needs read anew since match_needs ran (None: all)
     priorities_at: datetime | None = None  # this worker's last refresh of stored priorities
 
     def priorities_due(self, now: datetime) -> bool:
@@ -126,9 +129,11 @@ async def refresh(
     now_head = (int(head.seq), str(head.epoch)) if head is not None else None
     changed = await _changed(session, memo, now_head) if incremental else None
     if changed is None:
-        memo.needs = await _read(session, incident_id, None)
+        memo.needs, memo.pending = await _read(session, incident_id, None), None
     elif changed:
         _merge(memo, changed, await _read(session, incident_id, changed))
+        if memo.pending is not None:
+            memo.pending.update(changed)
     memo.head = now_head
 
 

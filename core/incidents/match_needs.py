@@ -5,45 +5,48 @@ items are written when it is raised and never updated (only ``status``, ``priori
 ``escalated_at``, ``closed_at`` and ``updated_at`` change). So a batch takes the statuses
 of the incident's live needs, and the stock still held for its open ones, from its
 :class:`~core.incidents.match_memo.Memo`; a need not seen before is read whole, by id,
-and kept in :class:`StaticNeeds` for the next batch, with the :class:`NeedRow` later
-batches reuse (only its ``status`` and
-``priority`` are set again: no batch code writes to a row). Which needs are in the batch
-always comes from that batch's own read, so a need cached from a transaction that later
-rolled back is simply never asked for again. Exact on both engines, whatever the clocks
-say. Priority is computed at the batch's ``now``
-(:func:`core.incidents.priority.priority`, the same float operations inlined: this loop
-runs once per live need per batch).
+and kept in :class:`StaticNeeds` for the next batch. Which needs are in the batch always
+comes from that batch's own read, so a need cached from a transaction that later rolled
+back is simply never asked for again. Exact on both engines, whatever the clocks say.
+
+The memo keeps its own :class:`NeedRow` per need (``Memo.rows``, in its order) and each
+open need's remaining demand (``NeedState.left``): both are worked out again only for the
+needs its last refreshes read anew (``Memo.pending``; all of them after a full read). A
+batch then only recomputes every need's priority at its ``now``, as arrays
+(:func:`core.incidents.priority.priority`, the same float operations).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import chunks
 from core.geo.local_rows import micros
 from core.incidents.match_batch import Loaded, NeedRow
-from core.incidents.match_memo import Memo, PerIncident
+from core.incidents.match_memo import Memo, NeedState, PerIncident
 from core.incidents.need_models import Need, NeedItem, NeedStatus
 from core.incidents.priority import MAX_WAITING_BONUS, MINUTES_PER_POINT, severity_weight
+
+_BASE, _CREATED = attrgetter("base"), attrgetter("created_us")
+_OPEN = NeedStatus.open.value
 
 
 @dataclass(frozen=True, slots=True)
 class StaticNeed:
-    """What never changes of a need: its :class:`NeedRow` (reused by every batch: status
-    and priority set anew), ``base_priority`` (its priority before waiting,
-    :func:`~core.incidents.priority.priority` adds the wait), its creation time in
-    microseconds since the epoch, and its items."""
+    """What never changes of a need: its :class:`NeedRow` as read (each memo keeps a copy:
+    status and priority are the memo's), and its items, all and those of a positive
+    quantity."""
 
     row: NeedRow
-    base_priority: float
-    created_us: int
     items: tuple[tuple[uuid.UUID, int], ...]
-    wants: tuple[tuple[uuid.UUID, int], ...]  # the items of a positive quantity
+    wants: tuple[tuple[uuid.UUID, int], ...]
 
 
 class StaticNeeds(PerIncident[dict[uuid.UUID, StaticNeed]]):
@@ -59,30 +62,60 @@ STATIC = StaticNeeds()
 async def load_needs(session: AsyncSession, w: Loaded, memo: Memo) -> None:
     """``w.needs`` (the memo's live needs, priority at ``w.now``) and ``w.demand`` (open
     needs' items less the stock their active or issued reservations hold: the items still
-    wanted, a need wanting none left out)."""
+    wanted, a need wanting none left out; the writer copies one before taking from it)."""
     known = STATIC.of(session, w.incident_id)
-    unseen = [nid for nid in memo.needs if nid not in known]
+    todo = list(memo.needs) if memo.pending is None else sorted(memo.pending)
+    unseen = [nid for nid in todo if nid in memo.needs and nid not in known]
     if unseen:
         known.update(await _read_static(session, unseen))
-    now_us, rows, demand, is_open = micros(w.now), w.needs, w.demand, NeedStatus.open.value
-    top, per_point = MAX_WAITING_BONUS, MINUTES_PER_POINT
-    for nid, state in memo.needs.items():  # once per live need per batch: kept lean
-        s, status = known[nid], state.status
-        minutes = (now_us - s.created_us) / 1_000_000 / 60  # timedelta.total_seconds() / 60
-        bonus = minutes / per_point if minutes > 0 else 0.0  # waiting_bonus(minutes)
-        row = s.row
-        row.status, row.priority = status, s.base_priority + (top if bonus > top else bonus)
-        rows[nid] = row
-        if status == is_open and s.wants:
-            wants = dict(s.wants)
-            for item_id, qty in state.held:
-                left = wants.get(item_id, 0) - qty
-                if left > 0:
-                    wants[item_id] = left
-                else:
-                    wants.pop(item_id, None)
-            if wants:
-                demand[nid] = wants
+    _update_rows(memo, known, todo)
+    rows = list(memo.rows.values())
+    n = len(rows)
+    minutes = (micros(w.now) - np.fromiter(map(_CREATED, rows), np.int64, n)) / 1_000_000 / 60
+    bonus = np.minimum(np.where(minutes > 0, minutes / MINUTES_PER_POINT, 0.0), MAX_WAITING_BONUS)
+    priority = np.fromiter(map(_BASE, rows), float, n) + bonus  # priority(): base + waiting_bonus
+    for row, p in zip(rows, priority.tolist(), strict=True):
+        row.priority = p
+    w.needs = memo.rows
+    w.demand = {nid: st.left for nid, st in memo.needs.items() if st.left}
+
+
+def _update_rows(memo: Memo, known: dict[uuid.UUID, StaticNeed], todo: list[uuid.UUID]) -> None:
+    """The memo's rows and remaining demand for the needs of ``todo`` (read anew)."""
+    rows, needs = memo.rows, memo.needs
+    if memo.pending is None:
+        rows = memo.rows = {nid: rows.get(nid) or replace(known[nid].row) for nid in needs}
+    last = next(reversed(rows)) if rows else None
+    in_order = True
+    for nid in todo:
+        state = needs.get(nid)
+        if state is None:
+            rows.pop(nid, None)
+            continue
+        row = rows.get(nid)
+        if row is None:
+            row = rows[nid] = replace(known[nid].row)
+            in_order = in_order and (last is None or nid > last)
+            last = nid
+        row.status = state.status
+        state.left = _left(known[nid], state)
+    if not in_order or len(rows) != len(needs):
+        memo.rows = {nid: rows[nid] for nid in needs}
+    memo.pending = set()
+
+
+def _left(s: StaticNeed, state: NeedState) -> dict[uuid.UUID, int] | None:
+    """What an open need still wants once its held stock is taken off (None: nothing)."""
+    if state.status != _OPEN or not s.wants:
+        return None
+    wants = dict(s.wants)
+    for item_id, qty in state.held:
+        left = wants.get(item_id, 0) - qty
+        if left > 0:
+            wants[item_id] = left
+        else:
+            wants.pop(item_id, None)
+    return wants or None
 
 
 async def _read_static(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, StaticNeed]:
@@ -109,6 +142,6 @@ def _static(r: Any, items: tuple[tuple[uuid.UUID, int], ...]) -> StaticNeed:
     skills, languages = tuple(sorted(r.skills or [])), tuple(sorted(r.languages or []))
     base = severity_weight(int(r.severity)) + float(r.vulnerability)
     row = NeedRow(r.id, r.lon, r.lat, r.area_path, skills, languages, base,
-                  bool(r.neighbours_first), "", bool(items), (skills, languages))  # fmt: skip
-    wants = tuple((i, q) for i, q in items if q > 0)
-    return StaticNeed(row, base, micros(r.created_at), items, wants)
+                  bool(r.neighbours_first), "", bool(items), (skills, languages), base,
+                  micros(r.created_at))  # fmt: skip
+    return StaticNeed(row, items, tuple((i, q) for i, q in items if q > 0))

@@ -194,7 +194,7 @@ async def _reserve(
             if r.reservation_id is not None and r.reserved > 0:
                 key = (nr.need_id, r.depot_id)
                 lines.setdefault(key, []).append((r.reservation_id, r.item_id, r.reserved))
-                wants = w.demand[nr.need_id]
+                wants = w.demand[nr.need_id] = dict(w.demand[nr.need_id])  # the memo's
                 wants[r.item_id] = wants.get(r.item_id, 0) - r.reserved
     return lines
 
