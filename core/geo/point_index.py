@@ -121,33 +121,33 @@ def _top_k(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flatten each row's first ``k`` finite ``d`` in (distance, rank) order.
 
-    The tree answers nearest first, so most rows are their own first ``k`` columns; only
-    rows with a gap (an answer beyond its reach) or a tie out of rank order are sorted.
+    ``d`` is nearest first but for ``inf`` (not kept, or not found). A row whose answers
+    are its first columns, ties in rank order and none tied across the cut, is taken as it
+    stands, however few; only rows with a gap (an answer beyond its reach before a kept
+    one) or a tie out of rank order are sorted.
     """
     kk = min(k, d.shape[1])
     head, jh = d[:, :kk], j[:, :kk]
     d0, d1 = head[:, :-1], head[:, 1:]
-    bad = d1 < d0
-    tie = d1 == d0
+    bad = d1 < d0  # out of order, or an answer after a gap: the answers are not a prefix
+    tie = (d1 == d0) & (d0 < np.inf)  # two infs are no tie
     if tie.any():
         tr, tc = np.nonzero(tie)
         bad[tr, tc] |= rank[jh[tr, tc + 1]] < rank[jh[tr, tc]]
-    clean = np.isfinite(head).all(axis=1) & ~bad.any(axis=1)
-    if kk < d.shape[1]:  # a tie across the cut may put a lower rank after it
-        clean &= ~(d[:, kk] <= d[:, kk - 1])
-    if clean.all():
+    clean, last = ~bad.any(axis=1), head[:, -1]
+    if kk < d.shape[1]:  # the first answer past the cut: none, or no tie with the last
+        after = d[:, kk:].min(axis=1)  # (a tie would put a lower rank after the cut)
+        clean &= (after > last) | (after == np.inf)
+    if (clean & (last < np.inf)).all():
         return np.repeat(points, kk), j[:, :kk].ravel(), d[:, :kk].ravel()
-    counts = np.where(clean, kk, np.minimum(k, np.isfinite(d).sum(axis=1)))
-    starts = np.cumsum(counts) - counts
-    out_j, out_d = np.empty(counts.sum(), dtype=np.int64), np.empty(counts.sum())
-    c = np.flatnonzero(clean)
-    at = (starts[c][:, None] + np.arange(kk)).ravel()
-    out_j[at], out_d[at] = j[c, :kk].ravel(), d[c, :kk].ravel()
+    counts = np.minimum(k, np.isfinite(d).sum(axis=1))  # a clean row's are its first
+    out_j, out_d = jh.astype(np.int64), head.astype(float)  # copies: rows to fill in
     u = np.flatnonzero(~clean)
-    rows, place, ju, du = _sorted_rows(j[u], d[u], rank, k)
-    at = starts[u[rows]] + place
-    out_j[at], out_d[at] = ju, du
-    return np.repeat(points, counts), out_j, out_d
+    if u.size:
+        rows, place, ju, du = _sorted_rows(j[u], d[u], rank, k)
+        out_j[u[rows], place], out_d[u[rows], place] = ju, du
+    keep = np.arange(kk) < counts[:, None]  # each row's first counts, row by row
+    return np.repeat(points, counts), out_j[keep], out_d[keep]
 
 
 def _sorted_rows(
