@@ -72,7 +72,14 @@ async def load(
     )
     memo = MEMOS.of(session, incident_id) if keep else Memo()
     await refresh(session, memo, incident_id, incremental=keep)
-    await load_needs(session, w, memo)
+    todo = None if memo.pending is None else sorted(memo.pending)
+    try:
+        await load_needs(session, w, memo, todo)
+        memo.settle(todo)
+    except BaseException:
+        memo.pending = None  # half done: every need again next time
+        raise
+    memo.pending = set()
     load_tasks(w, memo)
     _overrides(w, memo)
     pins = {o.pin_vol for o in w.overrides.values() if o.pin_vol}
@@ -88,9 +95,7 @@ async def load(
 def _overrides(w: Loaded, memo: Memo) -> None:
     """Per live need: who let it go (forbidden), then the override rows, oldest first (a
     newer pin replaces an older one)."""
-    for need_id, state in memo.needs.items():
-        if not (state.turned_down or state.overrides):
-            continue
+    for need_id, state in memo.special.items():
         o = w.overrides[need_id] = Overrides(forbid_vols=set(state.turned_down))
         for kind, vol, depot in state.overrides:
             if kind == "forbid":

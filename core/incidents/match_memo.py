@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -78,14 +78,57 @@ class NeedState:
     left: dict[uuid.UUID, int] | None = None  # what it still wants (match_needs: open only)
 
 
+class Subset:
+    """Some of a memo's needs, kept in id order as needs join and leave."""
+
+    def __init__(self) -> None:
+        self._states: dict[uuid.UUID, NeedState] = {}
+        self._sorted = True
+
+    def put(self, nid: uuid.UUID, state: NeedState | None) -> None:
+        """``nid`` is in with ``state``, or out (None)."""
+        if state is None:
+            self._states.pop(nid, None)
+            return
+        if nid not in self._states and self._states and nid < next(reversed(self._states)):
+            self._sorted = False
+        self._states[nid] = state
+
+    def items(self) -> Iterable[tuple[uuid.UUID, NeedState]]:
+        """The needs in id order."""
+        if not self._sorted:
+            self._states = dict(sorted(self._states.items(), key=lambda kv: kv[0].int))
+            self._sorted = True
+        return self._states.items()
+
+
 @dataclass
 class Memo:
-    """Live needs by id (in id order) and the outbox head they were read at."""
+    """Live needs by id (in id order) and the outbox head they were read at; the needs
+    with tasks, with loose reservations, and turned down or overridden, as subsets."""
 
     needs: dict[uuid.UUID, NeedState] = field(default_factory=dict)
     head: tuple[int, str] | None = None  # (seq, epoch)
     rows: dict[uuid.UUID, NeedRow] = field(default_factory=dict)  # match_needs': same order
-    pending: set[uuid.UUID] | None = None  # needs read anew since match_needs ran (None: all)
+    pending: set[uuid.UUID] | None = None  # needs read anew since the last batch (None: all)
+    tasked: Subset = field(default_factory=Subset)
+    loose: Subset = field(default_factory=Subset)  # open, with loose reservations
+    special: Subset = field(default_factory=Subset)  # turned down or overridden
+
+    def settle(self, todo: Iterable[uuid.UUID] | None) -> None:
+        """The subsets brought up to the needs of ``todo`` (None: every need), read anew."""
+        if todo is None:
+            self.tasked, self.loose, self.special = Subset(), Subset(), Subset()
+            todo = self.needs
+        for nid in todo:
+            state = self.needs.get(nid)
+            self.tasked.put(nid, state if state and state.tasks else None)
+            is_loose = state and state.status == _OPEN and state.loose
+            self.loose.put(nid, state if is_loose else None)
+            self.special.put(
+                nid, state if state and (state.turned_down or state.overrides) else None
+            )
+
     priorities_at: datetime | None = None  # this worker's last refresh of stored priorities
 
     def priorities_due(self, now: datetime) -> bool:

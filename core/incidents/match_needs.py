@@ -59,16 +59,19 @@ class StaticNeeds(PerIncident[dict[uuid.UUID, StaticNeed]]):
 STATIC = StaticNeeds()
 
 
-async def load_needs(session: AsyncSession, w: Loaded, memo: Memo) -> None:
+async def load_needs(
+    session: AsyncSession, w: Loaded, memo: Memo, todo: list[uuid.UUID] | None
+) -> None:
     """``w.needs`` (the memo's live needs, priority at ``w.now``) and ``w.demand`` (open
     needs' items less the stock their active or issued reservations hold: the items still
-    wanted, a need wanting none left out; the writer copies one before taking from it)."""
+    wanted, a need wanting none left out; the writer copies one before taking from it).
+    ``todo``: the needs read anew since the last batch, None for all."""
     known = STATIC.of(session, w.incident_id)
-    todo = list(memo.needs) if memo.pending is None else sorted(memo.pending)
-    unseen = [nid for nid in todo if nid in memo.needs and nid not in known]
+    ids = list(memo.needs) if todo is None else todo
+    unseen = [nid for nid in ids if nid in memo.needs and nid not in known]
     if unseen:
         known.update(await _read_static(session, unseen))
-    _update_rows(memo, known, todo)
+    _update_rows(memo, known, ids, full=todo is None)
     rows = list(memo.rows.values())
     n = len(rows)
     minutes = (micros(w.now) - np.fromiter(map(_CREATED, rows), np.int64, n)) / 1_000_000 / 60
@@ -80,10 +83,13 @@ async def load_needs(session: AsyncSession, w: Loaded, memo: Memo) -> None:
     w.demand = {nid: st.left for nid, st in memo.needs.items() if st.left}
 
 
-def _update_rows(memo: Memo, known: dict[uuid.UUID, StaticNeed], todo: list[uuid.UUID]) -> None:
-    """The memo's rows and remaining demand for the needs of ``todo`` (read anew)."""
+def _update_rows(
+    memo: Memo, known: dict[uuid.UUID, StaticNeed], todo: list[uuid.UUID], *, full: bool
+) -> None:
+    """The memo's rows and remaining demand for the needs of ``todo`` (read anew; ``full``:
+    every need)."""
     rows, needs = memo.rows, memo.needs
-    if memo.pending is None:
+    if full:
         rows = memo.rows = {nid: rows.get(nid) or replace(known[nid].row) for nid in needs}
     last = next(reversed(rows)) if rows else None
     in_order = True
@@ -101,7 +107,6 @@ def _update_rows(memo: Memo, known: dict[uuid.UUID, StaticNeed], todo: list[uuid
         state.left = _left(known[nid], state)
     if not in_order or len(rows) != len(needs):
         memo.rows = {nid: rows[nid] for nid in needs}
-    memo.pending = set()
 
 
 def _left(s: StaticNeed, state: NeedState) -> dict[uuid.UUID, int] | None:

@@ -14,13 +14,12 @@ import uuid
 from core.incidents.match_batch import Loaded, OldTask
 from core.incidents.match_memo import Memo
 from core.incidents.match_models import LOCKED_STATUSES
-from core.incidents.need_models import NeedStatus
 
 
 def load_tasks(w: Loaded, memo: Memo) -> None:
     """Existing tasks (re-entering, locked, stale) and adopted reservations."""
     old, locked, stale, with_tasks = w.old, w.locked, w.stale, w.with_tasks
-    for nid, state in memo.needs.items():
+    for nid, state in memo.tasked.items():
         for t in state.tasks:
             a = t.old.incumbent
             if a is not None and a[2] in LOCKED_STATUSES:
@@ -31,10 +30,7 @@ def load_tasks(w: Loaded, memo: Memo) -> None:
             else:
                 old.append(t.old)
             with_tasks.add(nid)
-    is_open = NeedStatus.open.value
-    for nid, state in memo.needs.items():  # one task per (need, depot) carries them
-        if state.status != is_open or not state.loose:
-            continue
+    for nid, state in memo.loose.items():  # one task per (need, depot) carries them
         adopted: dict[uuid.UUID, OldTask] = {}
         for rid, depot_id, item_id, qty in state.loose:
             task = adopted.get(depot_id)
