@@ -117,8 +117,8 @@ class RowCache:
         return changed
 
     async def rows_for(self, session: AsyncSession, eligible: Sequence[uuid.UUID]) -> np.ndarray:
-        """Refresh, then the sorted distinct row numbers of the ``eligible`` ids that exist."""
-        await self.refresh(session)
+        """The sorted distinct row numbers of the ``eligible`` ids that exist (after a
+        :meth:`refresh` in the same transaction)."""
         keys = [u.int for u in eligible]
         found = np.fromiter((self.pos.get(i, -1) for i in keys), dtype=np.int64, count=len(keys))
         if (found < 0).any():  # committed late, or cached before a rollback: read by id

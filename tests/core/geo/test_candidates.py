@@ -15,6 +15,7 @@ from core import clock
 from core.geo.candidates import BySize, Candidate, candidate_search
 from core.geo.candidates_local import LocalCandidateSearch
 from core.geo.distance import EARTH_RADIUS_M, haversine_m
+from core.geo.local_rows import RowCache
 from core.registry.depots.models import Depot
 from core.registry.volunteers.models import Volunteer
 from tests.factories import two_counties
@@ -343,3 +344,34 @@ async def test_the_cached_index_forgets_what_a_rolled_back_transaction_wrote(com
         await w.rollback()
     async with committed.reader() as r:
         assert await nearest(r) == [(near.id, 1000)]
+
+
+async def test_a_search_refreshes_each_cache_once_per_transaction(committed, monkeypatch):
+    """A matching batch asks several times in one read transaction: one refresh query per
+    cache; the next transaction refreshes again and sees what was committed meanwhile."""
+    async with committed.transaction() as s:
+        area = (await two_counties(s)).county_a
+        far, near = await _volunteer(s, area, 5000), await _volunteer(s, area, 1000)
+    refreshes: list[str] = []
+    refresh = RowCache.refresh
+
+    async def counted(self: RowCache, session: AsyncSession) -> None:
+        refreshes.append(self.kind)
+        await refresh(self, session)
+
+    monkeypatch.setattr(RowCache, "refresh", counted)
+    search = LocalCandidateSearch()
+    args = {"points": [north(0)], "eligible": [near.id, far.id], "k": 1, "max_m": 20_000,
+            "live_after": clock.now()}  # fmt: skip
+    async with committed.reader() as r:
+        for _ in range(3):
+            (found,) = await search.volunteers(r, **args)
+            assert [c.id for c in found] == [near.id]
+    assert refreshes == ["volunteer"]
+    async with committed.transaction() as w:
+        moved = await w.get(Volunteer, far.id)
+        moved.lon, moved.lat = north(100)
+        moved.updated_at = clock.now()
+    async with committed.reader() as r:
+        (found,) = await search.volunteers(r, **args)
+    assert [c.id for c in found] == [far.id] and refreshes == ["volunteer", "volunteer"]
