@@ -153,12 +153,25 @@ def _top_k(
 def _sorted_rows(
     j: np.ndarray, d: np.ndarray, rank: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's first ``k`` finite entries by (distance, rank): (row, place, j, d)."""
-    rows, cols = np.nonzero(np.isfinite(d))
-    jf, df = j[rows, cols], d[rows, cols]
-    order = np.lexsort((rank[jf], df, rows))
-    rows, jf, df = rows[order], jf[order], df[order]
-    counts = np.bincount(rows, minlength=len(d))
+    """Each row's first ``k`` finite entries by (distance, rank): (row, place, j, d).
+
+    A row's finite entries in column order are nearest first already (the tree's order
+    with infs punched in), so only rows with a tie out of rank order (or, not from the
+    tree, out of order) are sorted, each within its own span; the rest stand as they are.
+    """
+    fin = np.isfinite(d)
+    jf, df = j[fin], d[fin]  # row by row, in column order
+    counts = fin.sum(axis=1)
+    rows = np.repeat(np.arange(len(d)), counts)
+    at = np.flatnonzero(df[1:] <= df[:-1])  # a tie or worse with the next entry: rare
+    at = at[rows[at] == rows[at + 1]]
+    at = at[(df[at + 1] != df[at]) | ~(rank[jf[at]] <= rank[jf[at + 1]])]  # worse, or by rank
+    if at.size:
+        flag = np.zeros(len(d), dtype=bool)
+        flag[rows[at]] = True
+        span = np.flatnonzero(flag[rows])  # all entries of those rows, row by row
+        order = span[np.lexsort((rank[jf[span]], df[span], rows[span]))]
+        jf[span], df[span] = jf[order], df[order]
     place = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
     keep = place < k
     return rows[keep], place[keep], jf[keep], df[keep]

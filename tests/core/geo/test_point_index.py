@@ -7,7 +7,14 @@ import pytest
 
 from core.geo import point_index
 from core.geo.distance import haversine_m, haversine_m_array
-from core.geo.point_index import PointIndex, _top_k, chord_of_m, k_nearest, unit_xyz
+from core.geo.point_index import (
+    PointIndex,
+    _sorted_rows,
+    _top_k,
+    chord_of_m,
+    k_nearest,
+    unit_xyz,
+)
 
 
 def _brute(lon, lat, q_lon, q_lat, *, k, max_m, rank, limit):
@@ -117,6 +124,71 @@ def test_top_k_equals_a_plain_sort() -> None:
         for g, w in zip(got, want, strict=True):
             assert g.shape == w.shape and np.array_equal(g, w), (case, n, kf, k, m)
         assert got[1].dtype == np.int64 and got[2].dtype == np.float64
+
+
+def _sorted_rows_reference(
+    j: np.ndarray, d: np.ndarray, rank: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row by row: the finite entries in column order, stably sorted by (distance, rank)."""
+    out: list[list[object]] = [[], [], [], []]
+    for r, (jr, dr) in enumerate(zip(j.tolist(), d.tolist(), strict=True)):
+        kept = [(x, rank[i], i) for x, i in zip(dr, jr, strict=True) if np.isfinite(x)]
+        kept.sort(key=lambda e: e[:2])  # stable: equal (distance, rank) keep column order
+        for place, (x, _, i) in enumerate(kept[:k]):
+            for column, value in zip(out, (r, place, i, x), strict=True):
+                column.append(value)
+    rows, place, j_out = (np.array(c, dtype=np.int64) for c in out[:3])
+    return rows, place, j_out, np.array(out[3], dtype=np.float64)
+
+
+def test_sorted_rows_equals_a_plain_sort() -> None:
+    """Gaps, all-inf rows, ties in any rank order (ranks shared too), k either side of the
+    width; and rows not nearest first at all (not from the tree), which are sorted whole."""
+    rng = np.random.default_rng(11)
+    for case in range(600):
+        n = int(rng.integers(1, 40))
+        kf = int(rng.integers(1, n + 1))
+        k = int(rng.choice([1, max(1, kf - 1), kf, kf + 1, int(rng.integers(1, 2 * kf + 2))]))
+        m = int(rng.integers(0, 60))
+        rank = rng.permutation(n) if case % 3 else rng.integers(0, max(1, n // 3), n)
+        j, d = _tree_rows(rng, m, kf, rank)
+        if case % 5 == 0 and m:  # a few rows shuffled, a few odd non-finite values
+            for r in rng.choice(m, int(rng.integers(1, m + 1)), replace=False):
+                order = rng.permutation(kf)
+                j[r], d[r] = j[r, order], d[r, order]
+            d[rng.random((m, kf)) < 0.05] = rng.choice([np.nan, -np.inf])
+        got, want = _sorted_rows(j, d, rank, k), _sorted_rows_reference(j, d, rank, k)
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype and np.array_equal(g, w), (case, n, kf, k, m)
+
+
+def test_sorted_rows_sorts_only_rows_with_a_tie_out_of_rank_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Gaps alone need no sort; a tie out of rank order sorts its own row, no other."""
+    rank = np.arange(12)[::-1].copy()  # j = 11 ranks first
+    j = np.tile(np.arange(6), (3, 1))
+    d = np.tile(np.array([1.0, 2.0, 3.0, 3.5, 4.0, 5.0]), (3, 1))
+    d[0, [1, 4]], d[1, :3], d[2, :] = np.inf, np.inf, np.inf  # gaps, and a row with none
+    sizes: list[int] = []
+    lexsort = np.lexsort
+
+    def counted(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+        sizes.append(len(keys[0]))
+        return lexsort(keys)
+
+    monkeypatch.setattr(np, "lexsort", counted)
+    for k in (2, 6):
+        want = _sorted_rows_reference(j, d, rank, k)
+        for g, w in zip(_sorted_rows(j, d, rank, k), want, strict=True):
+            assert np.array_equal(g, w)
+    assert sizes == []
+    d[1, 4] = 3.5  # tied with j = 3, which ranks after j = 4
+    want = _sorted_rows_reference(j, d, rank, 2)
+    for g, w in zip(_sorted_rows(j, d, rank, 2), want, strict=True):
+        assert np.array_equal(g, w)
+    assert want[2].tolist() == [0, 2, 4, 3]
+    assert sizes == [3]  # row 1's three answers, row 0 left as it was
 
 
 def test_top_k_keeps_rows_that_end_in_infs(monkeypatch: pytest.MonkeyPatch) -> None:
