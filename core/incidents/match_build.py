@@ -81,8 +81,8 @@ async def build(
     for need_id, o in w.overrides.items():
         if need_id in pos and o.pin_vol is not None:
             pin[pos[need_id]] = vpos.get(o.pin_vol, -1)
-    known = set(ix.depots)  # re-entering tasks' depots come after the stock problem's
-    ix.depots += list(dict.fromkeys(t.depot_id for t in w.old if t.depot_id not in known | {None}))
+    known = {*ix.depots, None}  # re-entering tasks' depots come after the stock problem's
+    ix.depots += list(dict.fromkeys(t.depot_id for t in w.old if t.depot_id not in known))
     dpos = {d: i for i, d in enumerate(ix.depots)}
     old_depot = [dpos[t.depot_id] if t.depot_id else -1 for t in w.old]
     inp = SolveInput(

@@ -24,6 +24,7 @@ a memo and a full read give the same batch.
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left, insort
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -79,27 +80,27 @@ class NeedState:
 
 
 class Subset:
-    """Some of a memo's needs, kept in id order as needs join and leave."""
+    """Some of a memo's needs, kept in id order as needs join and leave (a need joining
+    is placed by bisection: a batch's new tasks are of needs anywhere in the order)."""
 
     def __init__(self) -> None:
-        self._states: dict[uuid.UUID, NeedState] = {}
-        self._sorted = True
+        self._by_key: dict[int, tuple[uuid.UUID, NeedState]] = {}  # uuid.int →
+        self._keys: list[int] = []  # sorted
 
     def put(self, nid: uuid.UUID, state: NeedState | None) -> None:
         """``nid`` is in with ``state``, or out (None)."""
+        key = nid.int
         if state is None:
-            self._states.pop(nid, None)
+            if self._by_key.pop(key, None) is not None:
+                del self._keys[bisect_left(self._keys, key)]
             return
-        if nid not in self._states and self._states and nid < next(reversed(self._states)):
-            self._sorted = False
-        self._states[nid] = state
+        if key not in self._by_key:
+            insort(self._keys, key)
+        self._by_key[key] = (nid, state)
 
-    def items(self) -> Iterable[tuple[uuid.UUID, NeedState]]:
+    def items(self) -> list[tuple[uuid.UUID, NeedState]]:
         """The needs in id order."""
-        if not self._sorted:
-            self._states = dict(sorted(self._states.items(), key=lambda kv: kv[0].int))
-            self._sorted = True
-        return self._states.items()
+        return list(map(self._by_key.__getitem__, self._keys))
 
 
 @dataclass

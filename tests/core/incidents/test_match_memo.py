@@ -22,7 +22,7 @@ from core.db import Database
 from core.events.models import OutboxEvent
 from core.events.outbox import EventIn, emit_many
 from core.incidents.match_load import load
-from core.incidents.match_memo import MEMOS, Memo, NeedState, _merge
+from core.incidents.match_memo import MEMOS, Memo, NeedState, Subset, _merge
 from core.incidents.match_overrides import add_override
 from core.incidents.match_schemas import OverrideCreate
 from core.incidents.matching import match_in_session, match_incident
@@ -188,3 +188,32 @@ def test_merge_replaces_in_place_drops_the_closed_and_keeps_id_order() -> None:
     assert list(memo.needs) == [b, c] and memo.needs[b].status == "matched"
     _merge(memo, [a, d], {a: NeedState("open"), d: NeedState("open")})  # a: back, before b
     assert list(memo.needs) == [a, b, c, d]
+
+
+def test_a_subset_keeps_id_order_whatever_order_needs_join_and_leave() -> None:
+    ids = [uuid.UUID(int=i) for i in (5, 1, 9, 3, 7)]
+    subset = Subset()
+    for nid in ids:
+        subset.put(nid, NeedState(str(nid.int)))
+    subset.put(ids[2], None)  # 9 leaves
+    subset.put(uuid.UUID(int=42), None)  # never in: nothing happens
+    subset.put(ids[1], NeedState("again"))  # 1 stays where it is, with its new state
+    subset.put(uuid.UUID(int=2), NeedState("2"))
+    assert [(n.int, s.status) for n, s in subset.items()] == [
+        (1, "again"), (2, "2"), (3, "3"), (5, "5"), (7, "7")]  # fmt: skip
+
+
+def test_a_memo_settles_its_subsets_from_the_needs_read_anew() -> None:
+    a, b, c = (uuid.UUID(int=i) for i in (1, 2, 3))
+    memo = Memo(needs={a: NeedState("open"), b: NeedState("matched"), c: NeedState("open")})
+    memo.needs[b].tasks.append(object())  # type: ignore[arg-type]
+    memo.needs[c].turned_down.append(uuid.UUID(int=99))
+    memo.settle(None)
+    assert [n for n, _ in memo.tasked.items()] == [b]
+    assert [n for n, _ in memo.special.items()] == [c]
+    memo.needs[a] = NeedState("open", loose=[(a, a, a, 1)])  # read anew: loose stock
+    del memo.needs[b]  # no longer live
+    memo.settle([a, b])
+    assert [n for n, _ in memo.tasked.items()] == []
+    assert [n for n, _ in memo.loose.items()] == [a]
+    assert [n for n, _ in memo.special.items()] == [c]
