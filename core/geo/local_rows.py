@@ -16,20 +16,26 @@ changed since the previous refresh, and upserts them:
   restore writes every row anew, so it is seen too; one scan of the table's ``xmin``,
   no rows shipped but the changed ones.
 
-Deleted rows stay cached and do no harm: ``eligible`` comes from the database. Eligible
-ids never seen are read by id; on SQLite a newest stamp older than the one cached (a
-rolled-back or restored database) reloads everything.
+A volunteer's roster columns (area, status, insurance, availability, slots) are kept
+too, for :func:`core.incidents.match_volunteers.load_volunteers`; ``roster_version``
+changes when one of them does. The refresh also counts the table's rows: another count
+than cached means a row was deleted (or rolled back), or on SQLite one was stamped too
+early to be seen, and everything is read again, so the cached rows are exactly the
+table's; so does a clock gone back on SQLite. Eligible ids never seen are read by id; on SQLite a
+newest stamp older than the one cached (a rolled-back or restored database) reloads
+everything.
 """
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, Text, cast, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
@@ -42,6 +48,7 @@ GRACE = timedelta(seconds=5)
 NEVER = np.iinfo(np.int64).min
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CACHES: dict[tuple[str, str], RowCache] = {}
+_ROSTER_VERSIONS = itertools.count(1)  # never reused, even after a cache is cleared
 
 
 def micros(at: datetime | None) -> int:
@@ -82,6 +89,9 @@ class RowCache:
         self.lon, self.lat, self.limit_m = np.empty(0), np.empty(0), np.empty(0)
         self.live_lon, self.live_lat = np.empty(0), np.empty(0)
         self.live_at = np.empty(0, dtype=np.int64)
+        self.roster: list[tuple[Any, ...]] = []  # volunteers: (area_path, status, insured until,
+        # availability as text, max_active_tasks) per row
+        self.roster_version = next(_ROSTER_VERSIONS)
         self.seen_updated: datetime | None = None
         self.seen_live: datetime | None = None
         self.read_at: datetime | None = None
@@ -101,7 +111,9 @@ class RowCache:
     def _columns(self) -> list[Any]:
         m = self.model
         if self.kind == "volunteer":
-            return [m.id, m.lon, m.lat, m.live_lon, m.live_lat, m.live_at, m.max_travel_km]
+            roster = [m.area_path, m.status, m.insurance_valid_until,
+                      cast(m.availability, Text), m.max_active_tasks]  # fmt: skip
+            return [m.id, m.lon, m.lat, m.live_lon, m.live_lat, m.live_at, m.max_travel_km, *roster]
         return [m.id, m.lon, m.lat]
 
     def _changed(self) -> ColumnElement[bool]:
@@ -139,7 +151,7 @@ class RowCache:
 
     async def _refresh_by_stamp(self, session: AsyncSession) -> None:
         m = self.model
-        newest = [func.max(m.updated_at).label("mu")]
+        newest = [func.count().label("n"), func.max(m.updated_at).label("mu")]
         if self.kind == "volunteer":
             newest.append(func.max(m.live_at).label("ml"))
         agg = select(*newest).subquery()
@@ -148,13 +160,18 @@ class RowCache:
         )
         read_at = clock.now()
         rows = (await session.execute(stmt)).all()
-        mu, ml = rows[0][0], rows[0][1] if self.kind == "volunteer" else None
-        if _older(mu, self.seen_updated) or _older(ml, self.seen_live):
-            self._clear()  # the database went back in time: read it all again
+        n, mu = rows[0][0], rows[0][1]
+        ml = rows[0][2] if self.kind == "volunteer" else None
+        went_back = self.read_at is not None and read_at < self.read_at - GRACE  # the clock
+        if went_back or _older(mu, self.seen_updated) or _older(ml, self.seen_live):
+            self._clear()  # the database or the clock went back in time: read it all again
             return await self._refresh_by_stamp(session)
         width = len(newest)
         self._upsert([r[width:] for r in rows if r[width] is not None])
         self.seen_updated, self.seen_live, self.read_at = mu, ml, read_at
+        if n != len(self.ids):  # a row deleted, or one stamped too early to be seen
+            self._clear()
+            await self._refresh_by_stamp(session)
 
     async def _refresh_by_xid(self, session: AsyncSession) -> None:
         """PostgreSQL: the rows the previous refresh's snapshot could not see, the rows
@@ -162,20 +179,23 @@ class RowCache:
         the statement's snapshot for the next time."""
         m = self.model
         table = m.__tablename__
-        snap = select(pg.statement_snapshot().label("snap")).subquery()
+        count = select(func.count()).select_from(m.__table__).scalar_subquery()
+        snap = select(pg.statement_snapshot().label("snap"), count.label("n")).subquery()
         changed = true()
         if self.snapshot is not None:
             changed = pg.changed_since(table, *self.snapshot)
             if self.recheck:
                 changed = or_(changed, m.id.in_(self.recheck))
-        stmt = select(snap.c.snap, *self._columns(), pg.written_here(table)).select_from(
-            snap.outerjoin(m.__table__, changed)
-        )
+        stmt = select(snap.c.snap, snap.c.n, *self._columns(), pg.written_here(table))
+        stmt = stmt.select_from(snap.outerjoin(m.__table__, changed))
         rows = (await session.execute(stmt)).all()
-        found = [r for r in rows if r[1] is not None]
-        self._upsert([r[1:-1] for r in found])
-        self.recheck = [r[1] for r in found if r[-1]]
+        found = [r for r in rows if r[2] is not None]
+        self._upsert([r[2:-1] for r in found])
+        self.recheck = [r[2] for r in found if r[-1]]
         self.snapshot = pg.parse_snapshot(rows[0][0])
+        if rows[0][1] != len(self.ids):  # a row was deleted (or rolled back): read all again
+            self._clear()
+            await self._refresh_by_xid(session)
 
     def _upsert(self, rows: Sequence[Any]) -> None:
         if not rows:
@@ -201,7 +221,19 @@ class RowCache:
             self.live_lat[at] = [nan if r[4] is None else r[4] for r in rows]
             self.live_at[at] = [micros(r[5]) for r in rows]
             self.limit_m[at] = [r[6] * 1000.0 for r in rows]
+            self._upsert_roster(at.tolist(), rows)
         self.version += 1
+
+    def _upsert_roster(self, at: list[int], rows: Sequence[Any]) -> None:
+        grow = len(self.ids) - len(self.roster)
+        self.roster += [()] * grow
+        changed = grow > 0
+        for i, r in zip(at, rows, strict=True):
+            entry = tuple(r[7:12])
+            if self.roster[i] != entry:
+                self.roster[i], changed = entry, True
+        if changed:
+            self.roster_version = next(_ROSTER_VERSIONS)
 
 
 def _older(newest: datetime | None, seen: datetime | None) -> bool:

@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.incidents.match_batch import (
     Loaded,
     Overrides,
-    under_any,
 )
 from core.incidents.match_memo import MEMOS, Memo, refresh
 from core.incidents.match_needs import load_needs
@@ -83,7 +82,7 @@ async def load(
     load_tasks(w, memo)
     _overrides(w, memo)
     pins = {o.pin_vol for o in w.overrides.values() if o.pin_vol}
-    w.volunteers = await load_volunteers(session, w.is_drill, under_any, covered, pins, now)
+    w.volunteers = await load_volunteers(session, w.is_drill, covered, pins, now)
     for t in w.old:  # a pending assignment of this batch is decided again: its slot is free
         if t.incumbent and t.incumbent[1] in w.volunteers:
             w.volunteers[t.incumbent[1]].capacity += 1

@@ -21,22 +21,23 @@ by the candidate search.
 from __future__ import annotations
 
 import json
+import math
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import local_today
 from core.db import chunks, rows_of
+from core.geo.local_rows import RowCache, cache_for, micros
 from core.incidents.match_models import LIVE_STATUSES, Assignment
 from core.registry.volunteers.availability import is_available
 from core.registry.volunteers.models import (
-    Volunteer,
     VolunteerCertification,
     VolunteerLanguage,
     VolunteerSkill,
@@ -82,49 +83,60 @@ def qualifies(v: VolunteerRow, skills: Iterable[str], languages: Iterable[str]) 
     return not languages or bool(languages & v.languages)
 
 
+_ROSTERS: OrderedDict[tuple[Any, ...], list[int]] = OrderedDict()
+ROSTERS_KEPT = 8
+
+
+def _roster(cache: RowCache, covered: list[str], pins: set[uuid.UUID], day: date) -> list[int]:
+    """Row numbers of the active, insured volunteers under ``covered`` (or pinned), in id
+    order; worked out again only when a roster column changed (``roster_version``)."""
+    key = (id(cache), cache.roster_version, tuple(sorted(covered)), frozenset(pins), day)
+    found = _ROSTERS.get(key)
+    if found is None:
+        by_len: dict[int, set[str]] = defaultdict(set)
+        for path in covered:
+            by_len[len(path)].add(path)
+        active = VolunteerStatus.active.value
+        found = [
+            i
+            for i, (vid, (area, status, insured, _, _)) in enumerate(
+                zip(cache.ids, cache.roster, strict=True)
+            )
+            if status == active and insured is not None and insured >= day
+            and (any(area[:n] in paths for n, paths in by_len.items()) or vid in pins)
+        ]  # fmt: skip
+        found.sort(key=cache.rank.__getitem__)
+        _ROSTERS[key] = found
+        while len(_ROSTERS) > ROSTERS_KEPT:
+            _ROSTERS.popitem(last=False)
+    return found
+
+
 async def load_volunteers(
     session: AsyncSession,
     is_drill: bool,
-    under_any: Callable[..., Any],
     covered: list[str],
     pins: set[uuid.UUID],
     now: datetime,
 ) -> dict[uuid.UUID, VolunteerRow]:
     """The eligible volunteers (available, insured, with a free slot): the roster in scope
-    is read once, and slots, skills, languages and certifications only for those
-    available now (at night a few hundred of thousands)."""
+    comes from the cached volunteer rows (:mod:`core.geo.local_rows`, brought up to date
+    by one query), and slots, skills, languages and certifications are read only for
+    those available now (at night a few hundred of thousands)."""
     day = local_today()
-    cols = (
-        Volunteer.id,
-        Volunteer.lon,
-        Volunteer.lat,
-        Volunteer.live_lon,
-        Volunteer.live_lat,
-        Volunteer.live_at,
-        cast(Volunteer.availability, Text).label("availability"),  # text: parsed once a batch
-        Volunteer.max_travel_km,
-        Volunteer.max_active_tasks,
-    )
-    roster = await rows_of(
-        session,
-        select(*cols)
-        .where(
-            or_(under_any(Volunteer.area_path, covered), Volunteer.id.in_(pins)),
-            Volunteer.status == VolunteerStatus.active.value,
-            Volunteer.insurance_valid_until >= day,
-        )
-        .order_by(Volunteer.id),
-    )
+    cache = cache_for(session, "volunteer")
+    await cache.refresh(session)  # exact: every row of the table, as this session sees it
     open_now: dict[str | None, bool] = {}  # a roster shares a handful of weekly schedules
     available = []
-    for r in roster:
-        ok = open_now.get(r.availability)
+    for i in _roster(cache, covered, pins, day):
+        schedule = cache.roster[i][3]
+        ok = open_now.get(schedule)
         if ok is None:
-            hours = json.loads(r.availability) if r.availability else None
-            ok = open_now[r.availability] = is_available(hours or {}, now)
+            hours = json.loads(schedule) if schedule else None
+            ok = open_now[schedule] = is_available(hours or {}, now)
         if ok:
-            available.append(r)
-    ids = [r.id for r in available]
+            available.append(i)
+    ids = [cache.ids[i] for i in available]
     busy: dict[uuid.UUID, int] = {}
     skills: dict[uuid.UUID, set[str]] = defaultdict(set)
     langs: dict[uuid.UUID, set[str]] = defaultdict(set)
@@ -168,12 +180,13 @@ async def load_volunteers(
         ):
             certs[vid].add(kind)
     out: dict[uuid.UUID, VolunteerRow] = {}
-    fresh = now - LIVE_WINDOW
-    for r in available:
-        live = r.live_at is not None and r.live_at >= fresh and r.live_lon is not None
-        lon, lat = (r.live_lon, r.live_lat) if live else (r.lon, r.lat)
-        free = int(r.max_active_tasks) - int(busy.get(r.id, 0))
-        out[r.id] = VolunteerRow(r.id, lon, lat, r.lon, r.lat, float(r.max_travel_km) * 1000,
-                                 free, frozenset(skills[r.id]), frozenset(langs[r.id]),
-                                 frozenset(certs[r.id]))  # fmt: skip
+    fresh = micros(now - LIVE_WINDOW)
+    for i, vid in zip(available, ids, strict=True):
+        home = float(cache.lon[i]), float(cache.lat[i])
+        live = int(cache.live_at[i]) >= fresh and not math.isnan(cache.live_lon[i])
+        lon, lat = (float(cache.live_lon[i]), float(cache.live_lat[i])) if live else home
+        free = int(cache.roster[i][4]) - int(busy.get(vid, 0))
+        out[vid] = VolunteerRow(vid, lon, lat, *home, float(cache.limit_m[i]), free,
+                                frozenset(skills[vid]), frozenset(langs[vid]),
+                                frozenset(certs[vid]))  # fmt: skip
     return out
