@@ -33,6 +33,7 @@ _TYPE_RE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
 _STREAM_RE = re.compile(r"^[a-z][a-z_]*:[A-Za-z0-9_./:-]+$")
 _TX_MARK = "huzhu_outbox_tx"
 _DEFERRED = "huzhu_outbox_deferred"
+_LAST_SEQ = "huzhu_outbox_last_seq"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,14 +150,32 @@ async def _insert_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> l
 
     SQLite gives an INTEGER PRIMARY KEY row ``max(seq) + 1`` and the outbox is
     append-only, so a batch inserted under ``BEGIN IMMEDIATE`` gets consecutive numbers
-    (ordered RETURNING would make SQLAlchemy insert row by row).
+    (ordered RETURNING would make SQLAlchemy insert row by row). The highest number is
+    read after the insert and checked against the one before; within one transaction the
+    one before is remembered from its previous insert (a savepoint rolled back since
+    makes it too high: then the rows just written are counted instead).
     """
-    last = await session.scalar(select(func.max(OutboxEvent.seq))) or 0
+    root = session.sync_session.get_transaction()
+    mark = session.info.get(_LAST_SEQ)
+    remembered = mark is not None and mark[0] is root
+    last = mark[1] if remembered else await _max_seq(session)
     await session.execute(insert(OutboxEvent.__table__), rows)
-    top = await session.scalar(select(func.max(OutboxEvent.seq)))
-    if top != last + len(rows):
-        raise RuntimeError(f"outbox numbering broke: {last} + {len(rows)} != {top}")
-    return list(range(last + 1, top + 1))
+    top = await _max_seq(session)
+    n = len(rows)
+    if top != last + n and not (remembered and await _ours(session, top, n)):
+        raise RuntimeError(f"outbox numbering broke: {last} + {n} != {top}")
+    session.info[_LAST_SEQ] = (root, top)
+    return list(range(top - n + 1, top + 1))
+
+
+async def _max_seq(session: AsyncSession) -> int:
+    return await session.scalar(select(func.max(OutboxEvent.seq))) or 0
+
+
+async def _ours(session: AsyncSession, top: int, n: int) -> bool:
+    """Whether the ``n`` rows up to ``top`` are just written ones (consecutive numbers)."""
+    since = select(func.count()).where(OutboxEvent.seq > top - n, OutboxEvent.seq <= top)
+    return await session.scalar(since) == n
 
 
 async def _prepare_transaction(session: AsyncSession) -> str:
