@@ -77,6 +77,18 @@ class NeedState:
     overrides: list[tuple[str, uuid.UUID | None, uuid.UUID | None]] = field(default_factory=list)
     """A coordinator's (kind, volunteer, depot) rows for it, oldest first."""
     left: dict[uuid.UUID, int] | None = None  # what it still wants (match_needs: open only)
+    split: TaskSplit | None = None  # its tasks sorted out (match_tasks), once
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSplit:
+    """A need's tasks as a batch takes them: re-entering, locked (how many), stale (depot
+    tasks holding nothing: cancelled by the writer), and whether one is live."""
+
+    old: tuple[OldTask, ...]
+    locked: int
+    stale: tuple[tuple[uuid.UUID, uuid.UUID, str], ...]
+    live: bool
 
 
 class Subset:
