@@ -288,23 +288,20 @@ async def _read_part(session: AsyncSession, mine: dict[uuid.UUID, NeedState], of
                      of_open: Of) -> None:  # fmt: skip
     """Tasks, and open needs' stock, of the needs in ``mine`` (``of(column)``: a need id
     column is one of them; ``of_open``: one of the open ones, None when none is)."""
-    live = {
-        r.task_id: (r.id, r.volunteer_id, r.status)
-        for r in await rows_of(
-            session,
-            select(
-                Assignment.id, Assignment.task_id, Assignment.volunteer_id, Assignment.status
-            ).where(of(Assignment.need_id), Assignment.status.in_(LIVE_STATUSES)),
-        )
-    }
-    attempts = dict(
-        await rows_of(
-            session,
-            select(Assignment.task_id, func.max(Assignment.attempt))
-            .where(of(Assignment.need_id))
-            .group_by(Assignment.task_id),
-        )
-    )
+    live: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID, str]] = {}  # task → its live one
+    attempts: dict[uuid.UUID, int] = {}  # task → assignments it had
+    down: set[tuple[uuid.UUID, uuid.UUID]] = set()  # (need, volunteer who let it go)
+    for r in await rows_of(
+        session,
+        select(Assignment.id, Assignment.task_id, Assignment.need_id, Assignment.volunteer_id,
+               Assignment.status, Assignment.attempt).where(of(Assignment.need_id)),
+    ):  # fmt: skip
+        if r.status in LIVE_STATUSES:
+            live[r.task_id] = (r.id, r.volunteer_id, r.status)
+        elif r.status in TURNED_DOWN:
+            down.add((r.need_id, r.volunteer_id))
+        if r.attempt is not None and r.attempt > attempts.get(r.task_id, 0):
+            attempts[r.task_id] = r.attempt
     mine_tasks = (of(Task.need_id), Task.status.in_(("open", "assigned")))
     holds = (
         select(TaskLine.task_id)
@@ -328,13 +325,7 @@ async def _read_part(session: AsyncSession, mine: dict[uuid.UUID, NeedState], of
             attempt = int(attempts.get(t.id) or 0)
             old = OldTask(t.id, t.need_id, t.depot_id, t.area_path, live.get(t.id), attempt)
             state.tasks.append(TaskState(old, t.id in bare))
-    for need_id, vol in await rows_of(
-        session,
-        select(Assignment.need_id, Assignment.volunteer_id)
-        .distinct()
-        .where(of(Assignment.need_id), Assignment.status.in_(TURNED_DOWN))
-        .order_by(Assignment.need_id, Assignment.volunteer_id),
-    ):
+    for need_id, vol in sorted(down, key=lambda nv: (nv[0].int, nv[1].int)):
         if need_id in mine:
             mine[need_id].turned_down.append(vol)
     for o in await rows_of(
