@@ -19,6 +19,12 @@ batch inside a caller's transaction (which may roll back) uses a throwaway memo.
 without a head, and an outbox that went backwards or changed epoch (a restored database),
 mean a full read. Needs are kept in id order, their tasks and loose reservations too, so
 a memo and a full read give the same batch.
+
+What a batch derives from a need's state is kept with it and worked out again only for
+the needs read anew (``Memo.pending``): its row and remaining demand
+(:mod:`core.incidents.match_needs`), its tasks sorted out (:class:`TaskSplit`,
+:mod:`core.incidents.match_tasks`), and its place in the subsets a batch walks instead of
+every live need (:meth:`Memo.settle`).
 """
 
 from __future__ import annotations
@@ -127,6 +133,7 @@ class Memo:
     tasked: Subset = field(default_factory=Subset)
     loose: Subset = field(default_factory=Subset)  # open, with loose reservations
     special: Subset = field(default_factory=Subset)  # turned down or overridden
+    priorities_at: datetime | None = None  # this worker's last refresh of stored priorities
 
     def settle(self, todo: Iterable[uuid.UUID] | None) -> None:
         """The subsets brought up to the needs of ``todo`` (None: every need), read anew."""
@@ -141,8 +148,6 @@ class Memo:
             self.special.put(
                 nid, state if state and (state.turned_down or state.overrides) else None
             )
-
-    priorities_at: datetime | None = None  # this worker's last refresh of stored priorities
 
     def priorities_due(self, now: datetime) -> bool:
         """Whether a batch at ``now`` refreshes the stored priorities
