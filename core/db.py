@@ -79,6 +79,9 @@ async def rows_of(session: AsyncSession, stmt: Executable) -> Sequence[Row[Any]]
     return (await (await session.connection()).execute(stmt)).all()
 
 
+READONLY = "huzhu_readonly"
+"""The execution option of :attr:`Database.reader` sessions (``BEGIN``, not ``IMMEDIATE``)."""
+
 BigIntPK = BigInteger().with_variant(Integer, "sqlite")
 """A BIGINT key that still auto-increments on SQLite (DESIGN.md Known traps)."""
 
@@ -230,7 +233,7 @@ class Database:
         self._write_gate: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self.writer = async_sessionmaker(self.engine, expire_on_commit=False)
         self.reader = async_sessionmaker(
-            self.engine.execution_options(huzhu_readonly=True), expire_on_commit=False
+            self.engine.execution_options(**{READONLY: True}), expire_on_commit=False
         )
 
     @classmethod
@@ -290,5 +293,5 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int, cache_mb: i
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        readonly = conn.get_execution_options().get("huzhu_readonly", False)
+        readonly = conn.get_execution_options().get(READONLY, False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")

@@ -158,18 +158,14 @@ async def _insert_sqlite(session: AsyncSession, rows: list[dict[str, Any]]) -> l
     root = session.sync_session.get_transaction()
     mark = session.info.get(_LAST_SEQ)
     remembered = mark is not None and mark[0] is root
-    last = mark[1] if remembered else await _max_seq(session)
+    last = mark[1] if remembered else await newest_seq(session)
     await session.execute(insert(OutboxEvent.__table__), rows)
-    top = await _max_seq(session)
+    top = await newest_seq(session)
     n = len(rows)
     if top != last + n and not (remembered and await _ours(session, top, n)):
         raise RuntimeError(f"outbox numbering broke: {last} + {n} != {top}")
     session.info[_LAST_SEQ] = (root, top)
     return list(range(top - n + 1, top + 1))
-
-
-async def _max_seq(session: AsyncSession) -> int:
-    return await session.scalar(select(func.max(OutboxEvent.seq))) or 0
 
 
 async def _ours(session: AsyncSession, top: int, n: int) -> bool:

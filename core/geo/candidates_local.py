@@ -9,9 +9,8 @@ nearest (:func:`~core.geo.point_index.k_nearest`). So a query costs little more 
 the raw cKDTree query.
 
 Call it in a transaction that reads committed rows (a read transaction, or one that
-commits): rows it saw are cached for every later call on the same database. One search
-refreshes each cache once per transaction (a matching batch asks several times in its
-read transaction): writes of that transaction after its first call are not seen by it.
+commits): rows it saw are cached for every later call on the same database. In a
+read-only transaction the cache is refreshed once (a matching batch asks several times).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,17 +32,11 @@ TREES_KEPT = 4  # selections whose trees stay cached per database and kind
 class LocalCandidateSearch(ArraySearch):
     """:class:`~core.geo.candidates.CandidateSearch` over an in-process index."""
 
-    def __init__(self) -> None:
-        self._refreshed: dict[str, Any] = {}  # kind → the transaction it was refreshed in
-
     async def _rows(
         self, session: AsyncSession, kind: str, eligible: Sequence[uuid.UUID]
     ) -> tuple[RowCache, np.ndarray]:
         cache = cache_for(session, kind)
-        tx = session.sync_session.get_transaction()
-        if tx is None or self._refreshed.get(kind) is not tx:
-            await cache.refresh(session)  # which began the transaction, if none was open
-            self._refreshed[kind] = session.sync_session.get_transaction()
+        await cache.refresh(session)  # once per read-only transaction
         return cache, await cache.rows_for(session, eligible)
 
     async def volunteer_arrays(

@@ -18,12 +18,11 @@ changed since the previous refresh, and upserts them:
 
 A volunteer's roster columns (area, status, insurance, availability, slots) are kept
 too, for :func:`core.incidents.match_volunteers.load_volunteers`; ``roster_version``
-changes when one of them does. The refresh also counts the table's rows: another count
-than cached means a row was deleted (or rolled back), or on SQLite one was stamped too
-early to be seen, and everything is read again, so the cached rows are exactly the
-table's; so does a clock gone back on SQLite. Eligible ids never seen are read by id; on SQLite a
-newest stamp older than the one cached (a rolled-back or restored database) reloads
-everything.
+changes when one of them does. Each refresh also counts the table's rows, and everything
+is read again when the count differs from the rows cached (a row deleted or rolled back,
+or on SQLite one stamped too early to be seen) — so the cached rows are exactly the
+table's — and on SQLite when the clock or the newest stamp went back (a rolled-back or
+restored database). Eligible ids never seen are read by id.
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ from sqlalchemy import ColumnElement, Text, cast, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.db import READONLY
 from core.geo import local_rows_pg as pg
 from core.geo.point_index import id_rank
 from core.registry.depots.models import Depot
@@ -97,6 +97,7 @@ class RowCache:
         self.read_at: datetime | None = None
         self.snapshot: tuple[int, str] | None = None  # PostgreSQL: see local_rows_pg
         self.recheck: list[uuid.UUID] = []  # PostgreSQL: rows taken from an open transaction
+        self._fresh_in: Any = None  # the read-only transaction last refreshed in
         self.version = 0
         self.trees: dict[tuple[int, bytes, bytes], Any] = {}  # see candidates_local
         self._rank: np.ndarray | None = None
@@ -143,11 +144,18 @@ class RowCache:
         return np.unique(found[found >= 0])
 
     async def refresh(self, session: AsyncSession) -> None:
-        """Bring the arrays up to date with what ``session`` sees (one query)."""
+        """Bring the arrays up to date with what ``session`` sees (one query). Once per
+        read-only transaction: nothing it sees changes (a matching batch asks for its
+        roster and then searches in one)."""
+        tx = session.sync_session.get_transaction()
+        if tx is not None and tx is self._fresh_in:
+            return
         if session.get_bind().dialect.name == "postgresql":
             await self._refresh_by_xid(session)
         else:
             await self._refresh_by_stamp(session)
+        readonly = session.get_bind().get_execution_options().get(READONLY, False)
+        self._fresh_in = session.sync_session.get_transaction() if readonly else None
 
     async def _refresh_by_stamp(self, session: AsyncSession) -> None:
         m = self.model

@@ -90,7 +90,7 @@ ROSTERS_KEPT = 8
 def _roster(cache: RowCache, covered: list[str], pins: set[uuid.UUID], day: date) -> list[int]:
     """Row numbers of the active, insured volunteers under ``covered`` (or pinned), in id
     order; worked out again only when a roster column changed (``roster_version``)."""
-    key = (id(cache), cache.roster_version, tuple(sorted(covered)), frozenset(pins), day)
+    key = (cache.roster_version, tuple(sorted(covered)), frozenset(pins), day)  # unique
     found = _ROSTERS.get(key)
     if found is None:
         by_len: dict[int, set[str]] = defaultdict(set)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from core.db import Database
 from core.events.models import OutboxEvent
+from core.events.outbox import newest_seq
 
 ENDED = ("done", "declined", "expired", "failed", "cancelled", "withdrawn")
 STALE_AFTER = timedelta(minutes=10)
@@ -38,7 +39,7 @@ class Pacer:
     async def due(self, db: Database, now: datetime) -> bool:
         """Whether the tick at ``now`` runs a batch (and if so, remember this moment)."""
         async with db.reader() as session:
-            head = int(await session.scalar(select(func.max(OutboxEvent.seq))) or 0)
+            head = await newest_seq(session)
             since = (OutboxEvent.seq > self.head, OutboxEvent.seq <= head, _TRIGGERS)
             changed = (
                 head > self.head

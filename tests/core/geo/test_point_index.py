@@ -110,13 +110,18 @@ def _tree_rows(
     return j, d
 
 
+def _sizes(rng: np.random.Generator) -> tuple[int, int, int, int]:
+    """A random case's ids, tree answers per row, k (either side of them) and rows."""
+    n = int(rng.integers(1, 40))
+    kf = int(rng.integers(1, n + 1))
+    k = int(rng.choice([1, max(1, kf - 1), kf, kf + 1, int(rng.integers(1, 2 * kf + 2))]))
+    return n, kf, k, int(rng.integers(0, 60))
+
+
 def test_top_k_equals_a_plain_sort() -> None:
     rng = np.random.default_rng(7)
     for case in range(600):
-        n = int(rng.integers(1, 40))
-        kf = int(rng.integers(1, n + 1))
-        k = int(rng.choice([1, max(1, kf - 1), kf, kf + 1, int(rng.integers(1, 2 * kf + 2))]))
-        m = int(rng.integers(0, 60))
+        n, kf, k, m = _sizes(rng)
         rank = rng.permutation(n)
         j, d = _tree_rows(rng, m, kf, rank)
         points = np.sort(rng.choice(1000, m, replace=False))
@@ -146,10 +151,7 @@ def test_sorted_rows_equals_a_plain_sort() -> None:
     width; and rows not nearest first at all (not from the tree), which are sorted whole."""
     rng = np.random.default_rng(11)
     for case in range(600):
-        n = int(rng.integers(1, 40))
-        kf = int(rng.integers(1, n + 1))
-        k = int(rng.choice([1, max(1, kf - 1), kf, kf + 1, int(rng.integers(1, 2 * kf + 2))]))
-        m = int(rng.integers(0, 60))
+        n, kf, k, m = _sizes(rng)
         rank = rng.permutation(n) if case % 3 else rng.integers(0, max(1, n // 3), n)
         j, d = _tree_rows(rng, m, kf, rank)
         if case % 5 == 0 and m:  # a few rows shuffled, a few odd non-finite values
