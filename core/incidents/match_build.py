@@ -6,7 +6,10 @@
   free slot): the :data:`K_VOLUNTEERS` nearest within :data:`MAX_M` and their own travel
   limit, positions live when shared in the last 30 minutes.
 * Depots: needs with remaining demand are grouped by the set of items they still want;
-  each group searches the :data:`K_DEPOTS` nearest depots (within :data:`MAX_M`) holding
+  a need none of whose items any depot holds is left out before any search (no stock arc,
+  so no new task: the prune would drop it; once a county's stock of an item has run out,
+  most waiting needs) unless a task, a visit or a pinned volunteer brings it in. Each group
+  searches the :data:`K_DEPOTS` nearest depots (within :data:`MAX_M`) holding
   free stock of one of those items. Stock arc cost: Router travel depot → need.
 * Overrides: forbidden volunteers and depots lose their arcs; a pinned volunteer is the
   only volunteer the need's tasks may go to (added whatever their distance, if they
@@ -61,7 +64,7 @@ async def build(
 ) -> tuple[SolveInput, Index]:
     """The :class:`SolveInput` of batch ``w`` and the ids behind its positions (``w.old``
     cut to the tasks of the needs kept)."""
-    wanted = w.demand  # items still wanted, > 0 (the writer takes from it after the build)
+    wanted = _stockable(w)  # items still wanted, > 0 (the writer takes from w.demand later)
     visits = [
         n.id
         for n in w.needs.values()
@@ -75,7 +78,7 @@ async def build(
     lon, lat, need_priority = (_column(needs, c) for c in ("lon", "lat", "priority"))
     nv_need, nv_vol = await _volunteer_arcs(session, w, search, needs, (lon, lat), pos, ix)
     vpos = {v: i for i, v in enumerate(ix.vols)}
-    stock = await _stock(session, w, search, router, pos, ix, (lon, lat, need_priority))
+    stock = await _stock(session, w, wanted, search, router, pos, ix, (lon, lat, need_priority))
     vols = [w.volunteers[v] for v in ix.vols]
     pin = np.full(len(needs), -1, np.int64)
     for need_id, o in w.overrides.items():
@@ -113,6 +116,18 @@ async def build(
     ix.needs = [ix.needs[i] for i in cut.needs.tolist()]
     w.old = [w.old[i] for i in cut.old.tolist()]
     return cut.inp, ix
+
+
+def _stockable(w: Loaded) -> dict[uuid.UUID, dict[uuid.UUID, int]]:
+    """The needs of ``w.demand`` a depot holds free stock of one of their items for, or
+    pinned to a volunteer. The others get no stock arc, hence no new task: unless a task
+    or a visit brings them in, the prune would drop them (exact), after a candidate search
+    each — most waiting needs once the county's stock of their items has run out."""
+    held = {i for _, i in w.supply}
+    pinned = {n for n, o in w.overrides.items() if o.pin_vol is not None}
+    if not held and not pinned:
+        return {}
+    return {n: d for n, d in w.demand.items() if n in pinned or not held.isdisjoint(d)}
 
 
 def _column(rows: list[NeedRow], name: str, dtype: Any = float) -> np.ndarray:
@@ -245,16 +260,17 @@ def _special(
 async def _stock(
     session: AsyncSession,
     w: Loaded,
+    wanted: dict[uuid.UUID, dict[uuid.UUID, int]],
     search: Any,
     router: Any,
     pos: dict[uuid.UUID, int],
     ix: Index,
     columns: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> StockProblem:
-    """Demand, supply and need–depot arcs (depot positions: ``ix.depots``, in order of
-    first appearance); ``columns``: lon, lat and priority per need of ``ix.needs``."""
+    """Demand (of ``wanted``), supply and need–depot arcs (depot positions: ``ix.depots``,
+    in order of first appearance); ``columns``: lon, lat and priority per need of
+    ``ix.needs``."""
     lon, lat, priority = columns
-    wanted = w.demand
     ix.items = sorted(set().union(*wanted.values()))
     ipos = {i: j for j, i in enumerate(ix.items)}
     groups: dict[frozenset[uuid.UUID], list[uuid.UUID]] = defaultdict(list)

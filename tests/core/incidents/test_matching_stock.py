@@ -17,6 +17,7 @@ from tests.core.incidents.match_world import (
     proposed,
     run,
     stock,
+    tasks_of,
     today_plus,
     volunteer,
 )
@@ -166,3 +167,50 @@ async def test_past_the_budget_greedy_is_used_and_logged(session, database, capl
     batch = await session.scalar(select(MatchBatch).where(MatchBatch.id == summary.batch_id))
     assert batch.solver == "greedy" and batch.assigned == 1
     assert batch.load_ms >= 0 and batch.solve_ms >= 0 and batch.write_ms > 0
+
+
+class _CountingSearch:
+    """The real candidate search, counting the points it is asked about for volunteers."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.points = inner, 0
+
+    def __getattr__(self, name: str):
+        found = getattr(self.inner, name)
+        if not name.startswith("volunteer"):
+            return found
+
+        async def counted(session, **kw):
+            self.points += len(kw["points"])
+            return await found(session, **kw)
+
+        return counted
+
+
+async def test_a_need_no_depot_can_serve_is_not_searched(session, database, monkeypatch) -> None:
+    """A need wanting only items no depot holds gets no stock arc, hence no task: it is
+    left out before the volunteer search (the prune would drop it after); a need wanting a
+    held item, or pinned to a volunteer, is searched and served."""
+    from core.incidents import matching
+    from tests.core.incidents.test_matching_overrides import _override
+
+    searches: list[_CountingSearch] = []
+
+    def counting(*args, **kw):
+        searches.append(_CountingSearch(matching_search(*args, **kw)))
+        return searches[-1]
+
+    matching_search = matching.candidate_search
+    monkeypatch.setattr(matching, "candidate_search", counting)
+    w = await match_world(session)
+    await stock(session, await depot(session, w, HERE[0], HERE[1] + 0.01), w.water, 20)
+    await volunteer(session, w, HERE[0], HERE[1] + 0.005)
+    pinned = await volunteer(session, w, HERE[0], HERE[1] + 0.02)
+    served = await need(session, w, items={w.water: 5})
+    waiting = await need(session, w, HERE[0], HERE[1] + 0.001, items={w.rice: 5})
+    pin = await need(session, w, HERE[0], HERE[1] + 0.002, items={w.rice: 2})
+    await _override(session, pin, "pin", volunteer_id=pinned)
+    summary = await run(session, database, w.real)
+    assert [s.points for s in searches] == [2]  # served and pin, not waiting
+    assert summary.tasks == 1 and await _lines(session, served) != {}
+    assert await tasks_of(session, waiting) == [] and await tasks_of(session, pin) == []
