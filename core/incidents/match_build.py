@@ -27,7 +27,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, not_
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ K_VOLUNTEERS = 20
 K_DEPOTS = 10
 MAX_M = 50_000.0
 _NO = Overrides()
-_NEED_ID = attrgetter("need_id")
+_ID, _NEED_ID, _DEPOT_ID = attrgetter("id"), attrgetter("need_id"), attrgetter("depot_id")
 _SIGNATURE = attrgetter("signature")
 
 
@@ -84,10 +84,12 @@ async def build(
     for need_id, o in w.overrides.items():
         if need_id in pos and o.pin_vol is not None:
             pin[pos[need_id]] = vpos.get(o.pin_vol, -1)
+    old_depots = list(map(_DEPOT_ID, w.old))
     known = {*ix.depots, None}  # re-entering tasks' depots come after the stock problem's
-    ix.depots += list(dict.fromkeys(t.depot_id for t in w.old if t.depot_id not in known))
-    dpos = {d: i for i, d in enumerate(ix.depots)}
-    old_depot = [dpos[t.depot_id] if t.depot_id else -1 for t in w.old]
+    ix.depots += [d for d in dict.fromkeys(old_depots) if d not in known]
+    dpos: dict[uuid.UUID | None, int] = {d: i for i, d in enumerate(ix.depots)}
+    dpos[None] = -1
+    old_depot = np.fromiter(map(dpos.__getitem__, old_depots), np.int64, len(old_depots))
     inp = SolveInput(
         stock=stock,
         need_lon=lon,
@@ -105,14 +107,15 @@ async def build(
         nv_need=nv_need,
         nv_vol=nv_vol,
         old_need=np.fromiter(map(pos.__getitem__, old_needs), np.int64, len(old_needs)),
-        old_depot=np.array(old_depot, np.int64),
+        old_depot=old_depot,
         old_incumbent=np.array(
             [vpos.get(t.incumbent[1], -1) if t.incumbent else -1 for t in w.old], np.int64
         ),
         visit_need=np.array([pos[n] for n in visits], np.int64),
         router=router,
     )
-    cut = prune(inp, np.array([t.id is None for t in w.old], bool))
+    adopted = np.fromiter(map(not_, map(_ID, w.old)), bool, len(w.old))  # id None: adopted
+    cut = prune(inp, adopted)
     ix.needs = [ix.needs[i] for i in cut.needs.tolist()]
     w.old = [w.old[i] for i in cut.old.tolist()]
     return cut.inp, ix

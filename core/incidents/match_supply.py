@@ -7,6 +7,8 @@ covered areas, or pinned.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,10 +17,12 @@ from core.registry.depots.models import Depot
 from core.stock.models import Lot
 from core.stock.take import serving
 
+_DEPOT_ID = attrgetter("depot_id")
+
 
 async def load_supply(session: AsyncSession, w: Loaded, covered: list[str]) -> None:
     """Free unexpired stock per (depot, item) of the demanded items, and depot points."""
-    items = {i for wants in w.demand.values() for i, q in wants.items() if q > 0}
+    items = set().union(*w.demand.values())  # each need's items still wanted (> 0)
     if not items:
         return
     pins = [o.pin_depot for o in w.overrides.values() if o.pin_depot]
@@ -37,7 +41,8 @@ async def load_supply(session: AsyncSession, w: Loaded, covered: list[str]) -> N
 
 async def load_depot_points(session: AsyncSession, w: Loaded) -> None:
     """Points of the depots with stock and of the re-entering tasks' depots."""
-    ids = {d for d, _ in w.supply} | {t.depot_id for t in w.old if t.depot_id}
+    ids = {d for d, _ in w.supply} | set(map(_DEPOT_ID, w.old))
+    ids.discard(None)
     if ids:
         found = await session.execute(
             select(Depot.id, Depot.lon, Depot.lat).where(Depot.id.in_(ids))
