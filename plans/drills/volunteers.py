@@ -1,10 +1,10 @@
 """Simulated volunteers answering offers and reporting their progress, a tick at a time.
 
-Each tick reads the incident's live assignments of the simulated volunteers (ordered by
-the volunteer's home point and name, never by id), draws an answer for each new offer
-(:class:`plans.drills.behaviour.Answers`), and on acceptance plans the day: pick up at
-the depot (travel + ``pickup_minutes``), en route, arrive (travel, slowed by a road
-closure), done (``service_minutes`` later). Whatever fell due is applied through the
+Each tick lists the incident's live assignments of the simulated volunteers (ordered by
+the volunteer's home point and name, never by id; a new one read whole), draws an answer
+for each new offer (:class:`plans.drills.behaviour.Answers`), and on acceptance plans the
+day: pick up at the depot (travel + ``pickup_minutes``), en route, arrive (travel, slowed
+by a road closure), done (``service_minutes`` later). Whatever fell due is applied through the
 dispatch state machine (:func:`core.incidents.dispatch.transition`), one call per status
 for all volunteers at once, in one transaction per tick. An answer that would come after
 the offer's deadline is never sent: the offer timer expires it. A volunteer moves: at
@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.db import Database
+from core.db import Database, chunks
 from core.geo.distance import haversine_m
 from core.incidents.dispatch import transition
 from core.incidents.match_models import Assignment, Task
@@ -42,6 +42,18 @@ ORDER = ("declined", "accepted", "picked_up", "en_route", "arrived", "done")
 
 
 Point = tuple[float, float]
+_ROWS = (
+    select(
+        Assignment.id, Assignment.status, Assignment.updated_at, Assignment.volunteer_id,
+        Assignment.offer_deadline, Volunteer.lon.label("v_lon"), Volunteer.lat.label("v_lat"),
+        Depot.lon.label("d_lon"), Depot.lat.label("d_lat"), Need.lon.label("n_lon"),
+        Need.lat.label("n_lat"),
+    )
+    .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+    .join(Need, Need.id == Assignment.need_id)
+    .join(Task, Task.id == Assignment.task_id)
+    .outerjoin(Depot, Depot.id == Task.depot_id)
+)  # fmt: skip
 
 
 @dataclass
@@ -73,25 +85,31 @@ class Crew:
     def _slot(self, at: datetime) -> datetime:
         return slot(at, self.answers.scale)
 
-    async def _rows(self, db: Database, incident_id: uuid.UUID) -> list[Any]:
-        stmt = (
-            select(
-                Assignment.id, Assignment.status, Assignment.updated_at, Assignment.volunteer_id,
-                Assignment.offer_deadline, Volunteer.lon.label("v_lon"),
-                Volunteer.lat.label("v_lat"), Depot.lon.label("d_lon"),
-                Depot.lat.label("d_lat"), Need.lon.label("n_lon"), Need.lat.label("n_lat"),
-            )
+    async def _rows(
+        self, db: Database, incident_id: uuid.UUID
+    ) -> tuple[list[uuid.UUID], dict[uuid.UUID, Any]]:
+        """The live assignments' ids in order, and the rows of those not seen before (the
+        only ones a tick plans: a known one's steps are planned already)."""
+        live = (Assignment.incident_id == incident_id, Assignment.status.in_(LIVE))
+        order = (Volunteer.lon, Volunteer.lat, Volunteer.name, Assignment.attempt)
+        ids_stmt = (
+            select(Assignment.id)
             .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-            .join(Need, Need.id == Assignment.need_id)
-            .join(Task, Task.id == Assignment.task_id)
-            .outerjoin(Depot, Depot.id == Task.depot_id)
-            .where(Assignment.incident_id == incident_id, Assignment.status.in_(LIVE))
-            .order_by(Volunteer.lon, Volunteer.lat, Volunteer.name, Assignment.attempt)
-        )  # fmt: skip
+            .where(*live)
+            .order_by(*order)
+        )
         if self.only_unlinked:
-            stmt = stmt.where(Volunteer.user_id.is_(None))
+            ids_stmt = ids_stmt.where(Volunteer.user_id.is_(None))
         async with db.reader() as session:
-            return list(await session.execute(stmt))
+            ids = list(await session.scalars(ids_stmt))
+            new = [a for a in ids if a not in self.steps]
+            rows: dict[uuid.UUID, Any] = {}
+            for part in chunks(new):
+                rows.update(
+                    (r.id, r)
+                    for r in await session.execute(_ROWS.where(*live, Assignment.id.in_(part)))
+                )
+        return ids, rows
 
     def _plan(self, row: Any) -> Steps:
         depot = None if row.d_lon is None else (row.d_lon, row.d_lat)
@@ -138,14 +156,18 @@ class Crew:
     async def act(self, db: Database, incident_id: uuid.UUID, now: datetime) -> dict[str, int]:
         """Plan new offers, apply what fell due by ``now``; counts per status applied."""
         due: dict[datetime, dict[uuid.UUID, list[str]]] = defaultdict(dict)
-        for row in await self._rows(db, incident_id):
-            steps = self.steps.get(row.id)
+        ids, rows = await self._rows(db, incident_id)
+        for aid in ids:
+            steps = self.steps.get(aid)
             if steps is None:
-                steps = self.steps[row.id] = self._plan(row)
+                row = rows.get(aid)
+                if row is None:  # live when listed, gone by the second read: next tick
+                    continue
+                steps = self.steps[aid] = self._plan(row)
             ready = [(at, s) for at, s in steps.plan if at <= now]
             steps.plan = steps.plan[len(ready) :]
             for at, status in ready:
-                due[at].setdefault(row.id, []).append(status)
+                due[at].setdefault(aid, []).append(status)
         return await self._apply(db, due)
 
     def _moves(self, at: datetime, status: str, ids: list[uuid.UUID]) -> list[Any]:
