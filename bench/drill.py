@@ -83,8 +83,19 @@ async def baseline(url: str, incident_id: uuid.UUID, at: datetime) -> tuple[floa
     return singles, batched
 
 
+def pace() -> float:
+    """Seconds a fixed pure-Python loop takes: the machine's speed at that moment (a small
+    VM's varies by up to 2× within minutes), so runs of different days compare."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i * i % 7
+    return time.perf_counter() - t0
+
+
 def make_run(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     async def run(url: str, label: str) -> None:
+        before = pace()
         if label == "postgresql":
             db = Database(url)
             await wipe_postgres(db)
@@ -116,6 +127,8 @@ def make_run(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         verdict = "met" if wall <= TARGET_S else "BELOW"
         print(f"  speed-up over real time: {speedup:,.0f}× whole run, {sim_speedup:,.0f}× "
               f"simulating alone — target ≤ {TARGET_S:.0f} s (≥ 180×): {verdict}")  # fmt: skip
+        print(f"  machine pace: a fixed Python loop took {before:.2f} s before the run, "
+              f"{pace():.2f} s after (lower is faster)")  # fmt: skip
         end = scenario.starts_at + timedelta(minutes=scenario.duration_minutes)
         singles, batched = await baseline(url, result.incident_id, end)
         print(f"  baseline: family reports one household per transaction {singles * 1000:.2f} "
