@@ -10,7 +10,7 @@ idempotent: nothing written, no event. Effects:
 * ``accepted``: refused with "the offer expired at …" past the deadline; the offer
   timer is cancelled, a matched need becomes ``in_progress``.
 * ``picked_up``: what the task's reserved lines still hold is issued
-  (:func:`core.stock.release.issue`).
+  (:func:`core.stock.release.issue_many`, every line of the call at once).
 * ``en_route`` straight from ``accepted`` only for a task without a depot.
 * ``done``: the task is done; a matched or in-progress need whose tasks are all done
   (or cancelled) becomes ``fulfilled``.
@@ -40,7 +40,7 @@ from core.incidents.dispatch_rules import PUT_BACK, REPORTS, allowed_from, check
 from core.incidents.match_models import AssignmentStatus, Task, TaskLine
 from core.incidents.need_models import NeedStatus
 from core.stock.models import Reservation
-from core.stock.release import issue
+from core.stock.release import issue_many
 
 A = AssignmentStatus
 
@@ -130,9 +130,9 @@ async def _issue(session: AsyncSession, who: Principal, task_ids: list[uuid.UUID
             .where(TaskLine.task_id.in_(part), Reservation.status == "active", left > 0)
             .order_by(TaskLine.task_id, TaskLine.reservation_id)
         )
-        for reservation_id, quantity in list(lines):
-            await issue(session=session, actor_id=actor(who), reservation_id=reservation_id,
-                        quantity=quantity)  # fmt: skip
+        todo = [(reservation_id, int(quantity)) for reservation_id, quantity in lines]
+        if todo:
+            await issue_many(session=session, actor_id=actor(who), lines=todo)
 
 
 async def _all_done(session: AsyncSession, rows: list[Any]) -> list[uuid.UUID]:

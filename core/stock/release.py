@@ -8,6 +8,7 @@ cannot both succeed. One call is one savepoint: a 409 leaves nothing written.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import case, select, update
@@ -26,26 +27,45 @@ ENDED = {"released": "stock.released", "expired": "stock.expired"}
 
 
 async def _reservation(session: AsyncSession, reservation_id: uuid.UUID) -> Any:
-    stmt = select(*Reservation.__table__.c, Need.incident_id).join(
-        Need, Need.id == Reservation.need_id).where(Reservation.id == reservation_id)  # fmt: skip
-    row = (await session.execute(stmt)).first()
+    row = (await _reservations(session, [reservation_id])).get(reservation_id)
     if row is None:
         raise NotFound(f"reservation {reservation_id} not found", field="reservation_id")
     return row
 
 
+async def _reservations(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The reservations of ``ids`` found, with their need's incident, by id."""
+    stmt = select(*Reservation.__table__.c, Need.incident_id).join(
+        Need, Need.id == Reservation.need_id).where(Reservation.id.in_(ids))  # fmt: skip
+    return {row.id: row for row in await session.execute(stmt)}
+
+
 async def _held(session: AsyncSession, reservation_id: uuid.UUID) -> list[Any]:
     """The reservation's lots still holding stock, earliest expiry first."""
-    return list(await session.execute(
-        select(ReservationLot.lot_id, ReservationLot.quantity)
+    return (await _held_by(session, [reservation_id])).get(reservation_id, [])
+
+
+async def _held_by(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+    """Per reservation of ``ids``: its lots still holding stock, earliest expiry first, as
+    [lot id, quantity] pairs (a caller taking from them updates the quantity)."""
+    rows = await session.execute(
+        select(ReservationLot.reservation_id, ReservationLot.lot_id, ReservationLot.quantity)
         .join(Lot, Lot.id == ReservationLot.lot_id)
-        .where(ReservationLot.reservation_id == reservation_id, ReservationLot.quantity > 0)
-        .order_by(Lot.expires_on.is_(None), Lot.expires_on, Lot.id)
-    ))  # fmt: skip
+        .where(ReservationLot.reservation_id.in_(ids), ReservationLot.quantity > 0)
+        .order_by(ReservationLot.reservation_id, Lot.expires_on.is_(None), Lot.expires_on,
+                  Lot.id)
+    )  # fmt: skip
+    out: dict[uuid.UUID, list[Any]] = {}
+    for rid, lot_id, q in rows:
+        out.setdefault(rid, []).append([lot_id, int(q)])
+    return out
 
 
-async def _unhold(session: AsyncSession, r: Any, lot_id: uuid.UUID, q: int, *, issue: bool) -> None:
-    """Take q off the reservation's share of a lot, and off the lot (reserved, on_hand)."""
+async def _unhold(
+    session: AsyncSession, r: Any, lot_id: uuid.UUID, q: int, *, issue: bool
+) -> dict[str, Any]:
+    """Take q off the reservation's share of a lot, and off the lot (reserved, on_hand);
+    the ledger row to write."""
     values: dict[str, Any] = {"reserved": Lot.reserved - q, "updated_at": clock.now()}
     if issue:
         values["on_hand"] = Lot.on_hand - q
@@ -59,8 +79,7 @@ async def _unhold(session: AsyncSession, r: Any, lot_id: uuid.UUID, q: int, *, i
     )  # fmt: skip
     if lot_ok.rowcount != 1 or share_ok.rowcount != 1:
         raise Conflict(f"lot {lot_id} no longer holds {q} for this reservation")
-    await write_moves(session, [ledger_row(r, lot_id, q, issue=issue, actor_id=r.actor_id,
-                                           reason=r.reason)])  # fmt: skip
+    return ledger_row(r, lot_id, q, issue=issue, actor_id=r.actor_id, reason=r.reason)
 
 
 def ledger_row(r: Any, lot_id: uuid.UUID, q: int, *, issue: bool, actor_id: uuid.UUID | None,
@@ -101,10 +120,11 @@ async def release(
         if moved.rowcount != 1:
             raise Conflict(f"reservation is {r.status}, not active", reservation_status=r.status)
         ctx = _Ctx(r, actor_id, reason)
-        total = 0
-        for lot_id, q in await _held(session, r.id):
-            await _unhold(session, ctx, lot_id, q, issue=False)
-            total += q
+        moves = [await _unhold(session, ctx, lot_id, q, issue=False)
+                 for lot_id, q in await _held(session, r.id)]  # fmt: skip
+        if moves:
+            await write_moves(session, moves)
+        total = -sum(m["reserved_delta"] for m in moves)
         await emit_many(session, [reservation_event(ENDED[status], r, total)])
     return total
 
@@ -114,35 +134,74 @@ async def issue(
     quantity: int | None = None,
 ) -> int:  # fmt: skip
     """Hand out reserved stock at pickup (all that is left by default); returns the quantity."""
+    (q,) = await issue_many(session=session, actor_id=actor_id, lines=[(reservation_id, quantity)])
+    return q
+
+
+async def issue_many(
+    *, session: AsyncSession, actor_id: uuid.UUID | None,
+    lines: Sequence[tuple[uuid.UUID, int | None]],
+) -> list[int]:  # fmt: skip
+    """Hand out reserved stock at pickup: each (reservation, quantity or None for all that
+    is left) in order, as :func:`issue` would one after the other, in one savepoint (a 404
+    or 409 leaves nothing written); the reservations and their lots read once, the ledger
+    rows and events written once. The quantities issued."""
     async with session.begin_nested():
-        r = await _reservation(session, reservation_id)
-        left = r.quantity - r.issued
-        if quantity is not None:
-            positive(quantity, ["quantity"])
-        q = left if quantity is None else quantity
-        now_left = left if r.status == "active" else 0
-        moved = await session.execute(
-            update(Reservation)
-            .where(Reservation.id == r.id, Reservation.status == "active",
-                   Reservation.quantity - Reservation.issued >= q)
-            .values(issued=Reservation.issued + q, updated_at=clock.now(),
-                    status=case((Reservation.issued + q == Reservation.quantity, "issued"),
-                                else_=Reservation.status))
-            .execution_options(**_NO_SYNC)
-        )  # fmt: skip
-        if q <= 0 or moved.rowcount != 1:
-            raise Conflict(f"cannot issue {q}: {now_left} reserved", available=now_left,
-                           reservation_status=r.status)  # fmt: skip
-        ctx, need = _Ctx(r, actor_id, ""), q
-        for lot_id, held in await _held(session, r.id):
-            if need == 0:
-                break
-            take = min(need, int(held))
-            await _unhold(session, ctx, lot_id, take, issue=True)
-            need -= take
-        if need:
-            raise Conflict("the reservation's lots hold less than it says", available=q - need)
-        await emit_many(session, [reservation_event("stock.issued", r, q)])
+        ids = list(dict.fromkeys(rid for rid, _ in lines))
+        found = await _reservations(session, ids)
+        held = await _held_by(session, ids)
+        issued: dict[uuid.UUID, int] = {}  # taken by earlier lines of this call
+        moves: list[dict[str, Any]] = []
+        events: list[EventIn] = []
+        out: list[int] = []
+        for reservation_id, quantity in lines:
+            r = found.get(reservation_id)
+            if r is None:
+                raise NotFound(f"reservation {reservation_id} not found", field="reservation_id")
+            before = issued.get(r.id, 0)
+            left = r.quantity - r.issued - before
+            status = "issued" if before and left == 0 else r.status
+            q = await _issue_one(session, r, quantity, left, status)
+            issued[r.id] = before + q
+            ctx, need = _Ctx(r, actor_id, ""), q
+            for share in held.get(r.id, []):
+                if need == 0:
+                    break
+                take = min(need, share[1])
+                if take == 0:
+                    continue
+                moves.append(await _unhold(session, ctx, share[0], take, issue=True))
+                share[1] -= take
+                need -= take
+            if need:
+                raise Conflict("the reservation's lots hold less than it says", available=q - need)
+            events.append(reservation_event("stock.issued", r, q))
+            out.append(q)
+        if moves:
+            await write_moves(session, moves)
+        await emit_many(session, events)
+    return out
+
+
+async def _issue_one(session: AsyncSession, r: Any, quantity: int | None, left: int,
+                     status: str) -> int:  # fmt: skip
+    """The reservation row's part of an issue: one conditional UPDATE, checked."""
+    if quantity is not None:
+        positive(quantity, ["quantity"])
+    q = left if quantity is None else quantity
+    now_left = left if status == "active" else 0
+    moved = await session.execute(
+        update(Reservation)
+        .where(Reservation.id == r.id, Reservation.status == "active",
+               Reservation.quantity - Reservation.issued >= q)
+        .values(issued=Reservation.issued + q, updated_at=clock.now(),
+                status=case((Reservation.issued + q == Reservation.quantity, "issued"),
+                            else_=Reservation.status))
+        .execution_options(**_NO_SYNC)
+    )  # fmt: skip
+    if q <= 0 or moved.rowcount != 1:
+        raise Conflict(f"cannot issue {q}: {now_left} reserved", available=now_left,
+                       reservation_status=status)  # fmt: skip
     return q
 
 

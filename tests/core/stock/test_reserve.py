@@ -161,6 +161,46 @@ async def test_issue_partly_then_rest_and_never_more(session) -> None:
     assert ev.type == "stock.issued" and ev.payload["quantity"] == 2
 
 
+async def test_issuing_many_lines_at_once_is_issuing_them_one_after_the_other(session) -> None:
+    """Two lines of one reservation and one of another: the second line of the first takes
+    what the first line left in its earliest lot, then the next; one stock.issued event
+    per line, in order; a line past what is left is a 409 and leaves nothing written."""
+    from core.stock.release import issue_many
+
+    w = await stock_world(session)
+    a = await receive(session, w, 5, expires_on=days(10))
+    b = await receive(session, w, 5, expires_on=days(20))
+    rice = await receive(session, w, 4, item_id=w.rice)
+    first, second = await reserve.reserve_lines(
+        session=session, actor_id=None, need_id=w.need,
+        lines=[(w.water, w.depot, 8), (w.rice, w.depot, 4)],
+    )  # fmt: skip
+    r1, r2 = first.reservation_id, second.reservation_id
+    before = (await count(session, Move), await count(session, OutboxEvent))
+    with pytest.raises(Conflict) as err:
+        await issue_many(session=session, actor_id=None, lines=[(r1, 6), (r2, 1), (r1, 3)])
+    assert err.value.extra["available"] == 2
+    assert (await count(session, Move), await count(session, OutboxEvent)) == before
+    assert await issue_many(
+        session=session, actor_id=None, lines=[(r1, 3), (r2, None), (r1, 4)]
+    ) == [3, 4, 4]
+    assert await lot_counts(session, a) == (0, 0) and await lot_counts(session, b) == (3, 1)
+    assert await lot_counts(session, rice) == (0, 0)
+    issued = await session.execute(select(Reservation.id, Reservation.issued, Reservation.status))
+    assert {tuple(r) for r in issued} == {(r1, 7, "active"), (r2, 4, "issued")}
+    events = list(await session.scalars(
+        select(OutboxEvent).where(OutboxEvent.type == "stock.issued").order_by(OutboxEvent.seq)
+    ))  # fmt: skip
+    assert [(e.payload["reservation_id"], e.payload["quantity"]) for e in events] == [
+        (str(r1), 3), (str(r2), 4), (str(r1), 4)]  # fmt: skip
+    moves = list(await session.execute(
+        select(Move.lot_id, Move.on_hand_delta).where(Move.kind == "issue").order_by(Move.id)
+    ))  # fmt: skip
+    assert [tuple(m) for m in moves] == [(a, -3), (rice, -4), (a, -2), (b, -2)]
+    for lot in (a, b, rice):
+        await assert_ledger_matches(session, lot)
+
+
 async def test_reserved_stock_cannot_be_transferred_or_written_off(session) -> None:
     from core.stock import ledger
 
