@@ -27,7 +27,12 @@ ENDED = {"released": "stock.released", "expired": "stock.expired"}
 
 
 async def _reservation(session: AsyncSession, reservation_id: uuid.UUID) -> Any:
-    row = (await _reservations(session, [reservation_id])).get(reservation_id)
+    return _found(await _reservations(session, [reservation_id]), reservation_id)
+
+
+def _found(rows: dict[uuid.UUID, Any], reservation_id: uuid.UUID) -> Any:
+    """The reservation's row among ``rows``, or 404."""
+    row = rows.get(reservation_id)
     if row is None:
         raise NotFound(f"reservation {reservation_id} not found", field="reservation_id")
     return row
@@ -120,11 +125,11 @@ async def release(
         if moved.rowcount != 1:
             raise Conflict(f"reservation is {r.status}, not active", reservation_status=r.status)
         ctx = _Ctx(r, actor_id, reason)
-        moves = [await _unhold(session, ctx, lot_id, q, issue=False)
-                 for lot_id, q in await _held(session, r.id)]  # fmt: skip
+        held = await _held(session, r.id)
+        moves = [await _unhold(session, ctx, lot_id, q, issue=False) for lot_id, q in held]
         if moves:
             await write_moves(session, moves)
-        total = -sum(m["reserved_delta"] for m in moves)
+        total = sum(q for _, q in held)
         await emit_many(session, [reservation_event(ENDED[status], r, total)])
     return total
 
@@ -155,9 +160,7 @@ async def issue_many(
         events: list[EventIn] = []
         out: list[int] = []
         for reservation_id, quantity in lines:
-            r = found.get(reservation_id)
-            if r is None:
-                raise NotFound(f"reservation {reservation_id} not found", field="reservation_id")
+            r = _found(found, reservation_id)
             before = issued.get(r.id, 0)
             left = r.quantity - r.issued - before
             status = "issued" if before and left == 0 else r.status
