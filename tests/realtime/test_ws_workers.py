@@ -3,6 +3,7 @@ Redis restart (each worker a real ``huzhu serve``; Redis a private ``redis-serve
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -89,7 +90,8 @@ async def test_two_workers_share_one_flow_through_a_kill_and_a_redis_restart(
         got = await _received_all(committed, phone, stream, last, end)
         assert [e["type"] for e in got] == ["assignment.expired", "test.marker"]
 
-        a2 = Server(url, tmp_path, redis_url=redis.url).start()
+        # started off the event loop: the phone, connected meanwhile, answers its heartbeats
+        a2 = await asyncio.to_thread(Server(url, tmp_path, redis_url=redis.url).start)
         second = SocketClient(a2.ws, token)  # the same volunteer on another worker too
         clients.append(second)
         await second.connect()
@@ -97,7 +99,7 @@ async def test_two_workers_share_one_flow_through_a_kill_and_a_redis_restart(
         phone_at = phone.last_seq
         assert phone_at is not None
 
-        redis.restart()  # every stream gone
+        await asyncio.to_thread(redis.restart)  # every stream gone
         need = create_need(b.base, p, dlat=0.002)
         await eventually(lambda: _offered(committed, vid, need), what="a new offer")
         end = await marker(committed, stream)
