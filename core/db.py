@@ -202,12 +202,17 @@ class Database:
     def __init__(
         self, url: str, *, busy_timeout_ms: int = 5000, echo: bool = False,
         pool_size: int | None = None, cache_mb: int = 64, in_loop: bool = False,
+        scratch: bool = False,
     ) -> None:  # fmt: skip
         """``pool_size``: at most that many connections (no overflow); default SQLAlchemy's.
         ``cache_mb``: SQLite's page cache per connection (its default, 2 MiB, makes a county
         drill re-read the same index pages from the OS every batch: 12 % slower).
         ``in_loop``: SQLite runs on the event loop's thread (:mod:`core.db_inloop`; only
-        for a database this process owns alone, such as an isolated drill's)."""
+        for a database this process owns alone, such as an isolated drill's).
+        ``scratch``: a database that running again rebuilds (an isolated drill's): commits
+        do not wait for the disk (SQLite ``synchronous=OFF``, PostgreSQL
+        ``synchronous_commit=off``). A crash of the process loses nothing committed; one
+        of the machine may lose the last commits and, on SQLite, the file."""
         self.url = make_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if pool_size is not None:
@@ -223,9 +228,12 @@ class Database:
                 kwargs["connect_args"] = connect_args
         else:
             kwargs["pool_pre_ping"] = True
+            if scratch:
+                kwargs["connect_args"] = {"server_settings": {"synchronous_commit": "off"}}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
-            _install_sqlite_hooks(self.engine, busy_timeout_ms, cache_mb)
+            synchronous = "OFF" if scratch else "NORMAL"
+            _install_sqlite_hooks(self.engine, busy_timeout_ms, cache_mb, synchronous)
             db_uuid.install(self.engine.dialect)
         # SQLite's busy handler is not first-come-first-served: under load one writer can
         # keep losing to newer ones and wait past the busy timeout ("database is locked").
@@ -275,7 +283,9 @@ class Database:
         await self.engine.dispose()
 
 
-def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int, cache_mb: int) -> None:
+def _install_sqlite_hooks(
+    engine: AsyncEngine, busy_timeout_ms: int, cache_mb: int, synchronous: str
+) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -285,7 +295,7 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int, cache_mb: i
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute(f"PRAGMA cache_size={-1024 * int(cache_mb)}")  # negative: KiB
         cursor.close()

@@ -1,7 +1,8 @@
 """The isolated drill runner: a scenario through the real services on a simulated clock.
 
 :func:`run_drill` migrates a fresh database (a temporary SQLite file unless given; never
-the configured live database nor the source), fills it (:mod:`plans.drills.population`
+the configured live database nor the source; a scratch one, whose commits do not wait for
+the disk: a rerun rebuilds it), fills it (:mod:`plans.drills.population`
 or :mod:`plans.drills.copy`), declares the incident as a ``drill`` through
 :func:`core.incidents.service.declare_incident` (plans activated, chain opened by the
 registered hooks), then runs tick by tick (:mod:`plans.drills.ticks`) under a
@@ -110,7 +111,7 @@ async def run_drill(
         tmp = tempfile.TemporaryDirectory(prefix="huzhu-drill-")
         database_url = f"sqlite+aiosqlite:///{tmp.name}/drill.sqlite"
     _guard(database_url, source_db)
-    db = Database(database_url, in_loop=True)  # its own database: no thread hand-offs
+    db = Database(database_url, in_loop=True, scratch=True)  # its own: rebuilt by a rerun
     try:
         if await current_revision(db) is not None:
             raise ValueError("the drill database must be empty (it is migrated fresh)")

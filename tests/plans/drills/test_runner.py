@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.config import get_settings
 from core.db import Database
@@ -127,6 +127,19 @@ async def test_a_drill_runs_on_postgresql_with_the_same_kpis_for_the_same_seed()
     again = await run_drill(tiny(), database_url=await empty_postgres())
     assert again.kpis == result.kpis and again.counts == result.counts
     assert first_rows["person_checkin"] and await written_rows(url) == first_rows
+
+
+async def test_an_isolated_drill_commits_without_waiting_for_the_disk(monkeypatch) -> None:
+    """Its database is scratch (a rerun rebuilds it): SQLite's synchronous=OFF, not the
+    NORMAL every other database keeps."""
+    from plans.drills import runner
+
+    async def synchronous(db: Database, *_rest: object) -> int:  # in place of the run
+        async with db.transaction() as s:
+            return await s.scalar(text("PRAGMA synchronous"))
+
+    monkeypatch.setattr(runner, "_run", synchronous)
+    assert await run_drill(tiny()) == 0
 
 
 def test_drill_run_writes_the_report(tmp_path: Path) -> None:
