@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import Database, chunks
+from core.events.outbox import deferred
 from core.geo.distance import haversine_m
 from core.incidents.dispatch import transition
 from core.incidents.match_models import Assignment, Task
@@ -184,11 +185,13 @@ class Crew:
     async def _apply(
         self, db: Database, due: dict[datetime, dict[uuid.UUID, list[str]]]
     ) -> dict[str, int]:
-        """Each slot in time order, each status in :data:`ORDER`: one call per pair."""
+        """Each slot in time order, each status in :data:`ORDER`: one call per pair, in one
+        transaction whose events are written once, at its end, in the order emitted
+        (:func:`~core.events.outbox.deferred`; nothing here catches an error and goes on)."""
         counts: dict[str, int] = defaultdict(int)
         if not due:
             return counts
-        async with db.transaction() as session:
+        async with db.transaction() as session, deferred(session):
             for at in sorted(due):
                 for status in ORDER:
                     ids = [a for a, todo in due[at].items() if status in todo]
