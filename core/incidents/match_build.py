@@ -65,11 +65,7 @@ async def build(
     """The :class:`SolveInput` of batch ``w`` and the ids behind its positions (``w.old``
     cut to the tasks of the needs kept)."""
     wanted = _stockable(w)  # items still wanted, > 0 (the writer takes from w.demand later)
-    visits = [
-        n.id
-        for n in w.needs.values()
-        if n.status == "open" and not n.has_items and n.id not in w.with_tasks
-    ]
+    visits = [n for n in w.bare if n not in w.with_tasks]  # open, no items, no live task
     ix = Index()
     old_needs = list(map(_NEED_ID, w.old))
     ix.needs = list(dict.fromkeys(chain(old_needs, wanted, visits)))

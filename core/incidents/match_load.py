@@ -79,6 +79,7 @@ async def load(
         memo.pending = None  # half done: every need again next time
         raise
     memo.pending = set()
+    w.bare = memo.bare.ids()
     load_tasks(w, memo)
     _overrides(w, memo)
     pins = {o.pin_vol for o in w.overrides.values() if o.pin_vol}

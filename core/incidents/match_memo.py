@@ -35,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
@@ -59,6 +60,7 @@ MAX_INCIDENTS = 32
 """Incidents whose state a process keeps (least recently matched dropped first)."""
 T = TypeVar("T")
 _OPEN = NeedStatus.open.value
+_FIRST = itemgetter(0)
 
 
 @dataclass(slots=True)
@@ -120,6 +122,10 @@ class Subset:
         """The needs in id order."""
         return list(map(self._by_key.__getitem__, self._keys))
 
+    def ids(self) -> list[uuid.UUID]:
+        """The needs' ids in id order."""
+        return list(map(_FIRST, map(self._by_key.__getitem__, self._keys)))
+
 
 @dataclass
 class Memo:
@@ -129,19 +135,26 @@ class Memo:
     needs: dict[uuid.UUID, NeedState] = field(default_factory=dict)
     head: tuple[int, str] | None = None  # (seq, epoch)
     rows: dict[uuid.UUID, NeedRow] = field(default_factory=dict)  # match_needs': same order
+    demand: dict[uuid.UUID, dict[uuid.UUID, int]] = field(default_factory=dict)
+    """match_needs': each open need's remaining demand (``NeedState.left``), same order."""
     pending: set[uuid.UUID] | None = None  # needs read anew since the last batch (None: all)
     tasked: Subset = field(default_factory=Subset)
     loose: Subset = field(default_factory=Subset)  # open, with loose reservations
     special: Subset = field(default_factory=Subset)  # turned down or overridden
+    bare: Subset = field(default_factory=Subset)  # open, wanting no items: visits
     priorities_at: datetime | None = None  # this worker's last refresh of stored priorities
 
     def settle(self, todo: Iterable[uuid.UUID] | None) -> None:
         """The subsets brought up to the needs of ``todo`` (None: every need), read anew."""
         if todo is None:
-            self.tasked, self.loose, self.special = Subset(), Subset(), Subset()
+            self.tasked, self.loose, self.special, self.bare = (Subset() for _ in range(4))
             todo = self.needs
+        rows = self.rows
         for nid in todo:
             state = self.needs.get(nid)
+            row = rows.get(nid)
+            is_bare = state and state.status == _OPEN and row is not None and not row.has_items
+            self.bare.put(nid, state if is_bare else None)
             self.tasked.put(nid, state if state and state.tasks else None)
             is_loose = state and state.status == _OPEN and state.loose
             self.loose.put(nid, state if is_loose else None)

@@ -80,23 +80,26 @@ async def load_needs(
     for row, p in zip(rows, priority.tolist(), strict=True):
         row.priority = p
     w.needs = memo.rows
-    w.demand = {nid: st.left for nid, st in memo.needs.items() if st.left}
+    w.demand = dict(memo.demand)  # the writer replaces entries of its own copy
 
 
 def _update_rows(
     memo: Memo, known: dict[uuid.UUID, StaticNeed], todo: list[uuid.UUID], *, full: bool
 ) -> None:
     """The memo's rows and remaining demand for the needs of ``todo`` (read anew; ``full``:
-    every need)."""
-    rows, needs = memo.rows, memo.needs
+    every need). Both stay in id order: a need joining after the last is appended, one
+    joining anywhere else means putting the whole dict in order again."""
+    rows, needs, demand = memo.rows, memo.needs, memo.demand
     if full:
         rows = memo.rows = {nid: rows.get(nid) or replace(known[nid].row) for nid in needs}
     last = next(reversed(rows)) if rows else None
-    in_order = True
+    last_wanting = next(reversed(demand)) if demand else None
+    in_order = wanting_in_order = True
     for nid in todo:
         state = needs.get(nid)
         if state is None:
             rows.pop(nid, None)
+            demand.pop(nid, None)
             continue
         row = rows.get(nid)
         if row is None:
@@ -105,8 +108,18 @@ def _update_rows(
             last = nid
         row.status = state.status
         state.left = _left(known[nid], state)
+        if not state.left:
+            demand.pop(nid, None)
+        elif nid in demand:
+            demand[nid] = state.left
+        else:
+            demand[nid] = state.left
+            wanting_in_order = wanting_in_order and (last_wanting is None or nid > last_wanting)
+            last_wanting = nid
     if not in_order or len(rows) != len(needs):
         memo.rows = {nid: rows[nid] for nid in needs}
+    if full or not wanting_in_order:
+        memo.demand = {nid: st.left for nid, st in needs.items() if st.left}
 
 
 def _left(s: StaticNeed, state: NeedState) -> dict[uuid.UUID, int] | None:

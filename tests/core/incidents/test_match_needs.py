@@ -8,8 +8,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
-from core.incidents.match_memo import MAX_INCIDENTS
-from core.incidents.match_needs import STATIC, StaticNeeds
+from core.incidents.match_batch import NeedRow
+from core.incidents.match_memo import MAX_INCIDENTS, Memo, NeedState
+from core.incidents.match_needs import STATIC, StaticNeed, StaticNeeds, _update_rows
 from core.incidents.matching import match_incident
 from core.incidents.need_models import Need
 from tests.core.incidents.match_world import (
@@ -72,3 +73,52 @@ async def test_a_process_keeps_the_needs_of_the_most_recently_matched_incidents(
     assert len(cache.of(s, first)) == 1
     assert cache.of(s, others[0]) == {}
     await db.dispose()
+
+
+def _static(nid: uuid.UUID, wants: dict[uuid.UUID, int]) -> StaticNeed:
+    row = NeedRow(nid, 0.0, 0.0, "p", (), (), 0.0, False, "", has_items=bool(wants))
+    items = tuple(wants.items())
+    return StaticNeed(row, items, items)
+
+
+def test_the_memos_demand_stays_in_id_order_as_needs_join_leave_and_want_again() -> None:
+    """Kept from batch to batch: whatever the order of changes, the remaining demand is the
+    open needs' in id order, as a full read gives it."""
+    water, rice = uuid.UUID(int=100), uuid.UUID(int=101)
+    ids = [uuid.UUID(int=i) for i in range(1, 6)]
+    known = {nid: _static(nid, {water: 2}) for nid in ids}
+    memo = Memo(needs={nid: NeedState("open") for nid in ids[:4]})
+
+    def change(todo: list[uuid.UUID], **states: NeedState) -> list[uuid.UUID]:
+        for key, state in states.items():
+            memo.needs[ids[int(key[1:])]] = state
+        _update_rows(memo, known, todo, full=False)
+        return list(memo.demand)
+
+    _update_rows(memo, known, list(memo.needs), full=True)
+    assert list(memo.demand) == ids[:4]
+    # need 1 fully held, need 4 new (after the last): no reordering needed
+    held = NeedState("open", held=[(water, 2)])
+    assert change([ids[1], ids[4]], n1=held, n4=NeedState("open")) == [*ids[:1], *ids[2:]]
+    # need 1's hold runs out: it wants again, between 0 and 2
+    assert change([ids[1]], n1=NeedState("open")) == ids
+    # need 2 matched, need 3 closed (no longer live), need 0 wants rice too
+    del memo.needs[ids[3]]
+    known[ids[0]] = _static(ids[0], {water: 2, rice: 1})
+    assert change([ids[2], ids[3], ids[0]], n2=NeedState("matched")) == [ids[0], ids[1], ids[4]]
+    assert memo.demand[ids[0]] == {water: 2, rice: 1}
+    assert memo.demand == {n: s.left for n, s in memo.needs.items() if s.left}
+
+
+def test_the_needs_wanting_no_items_are_the_open_visits_in_id_order() -> None:
+    ids = [uuid.UUID(int=i) for i in range(1, 5)]
+    water = uuid.UUID(int=100)
+    known = {nid: _static(nid, {} if i % 2 else {water: 1}) for i, nid in enumerate(ids)}
+    memo = Memo(needs={nid: NeedState("open") for nid in ids})
+    _update_rows(memo, known, ids, full=True)
+    memo.settle(None)
+    assert memo.bare.ids() == [ids[1], ids[3]]  # 0 and 2 want water
+    memo.needs[ids[1]] = NeedState("matched")
+    _update_rows(memo, known, [ids[1]], full=False)
+    memo.settle([ids[1]])
+    assert memo.bare.ids() == [ids[3]]

@@ -47,6 +47,7 @@ def batch_of(w: Loaded) -> tuple[Any, ...]:
         dict(w.locked),
         sorted(w.with_tasks),
         w.overrides,
+        list(w.bare),
     )  # fmt: skip
 
 
