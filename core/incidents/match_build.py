@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.geo.distance import haversine_m
 from core.incidents.match_batch import Loaded, NeedRow, Overrides
+from core.incidents.match_needs import set_priorities
 from core.incidents.match_prune import prune
 from core.incidents.match_solve import SolveInput
 from core.incidents.match_volunteers import LIVE_WINDOW, qualifies
@@ -71,7 +72,8 @@ async def build(
     ix.needs = list(dict.fromkeys(chain(old_needs, wanted, visits)))
     pos = dict(zip(ix.needs, range(len(ix.needs)), strict=True))
     needs = list(map(w.needs.__getitem__, ix.needs))
-    lon, lat, need_priority = (_column(needs, c) for c in ("lon", "lat", "priority"))
+    lon, lat = _column(needs, "lon"), _column(needs, "lat")
+    need_priority = set_priorities(needs, w.now)
     nv_need, nv_vol = await _volunteer_arcs(session, w, search, needs, (lon, lat), pos, ix)
     vpos = {v: i for i, v in enumerate(ix.vols)}
     stock = await _stock(session, w, wanted, search, router, pos, ix, (lon, lat, need_priority))

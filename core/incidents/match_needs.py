@@ -12,7 +12,7 @@ back is simply never asked for again. Exact on both engines, whatever the clocks
 The memo keeps its own :class:`NeedRow` per need (``Memo.rows``, in its order) and each
 open need's remaining demand (``NeedState.left``): both are worked out again only for the
 needs its last refreshes read anew (``Memo.pending``; all of them after a full read). A
-batch then only recomputes every need's priority at its ``now``, as arrays
+batch then only computes the priority at its ``now`` of the needs it takes in, as arrays
 (:func:`core.incidents.priority.priority`, the same float operations).
 """
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
@@ -62,7 +63,8 @@ STATIC = StaticNeeds()
 async def load_needs(
     session: AsyncSession, w: Loaded, memo: Memo, todo: list[uuid.UUID] | None
 ) -> None:
-    """``w.needs`` (the memo's live needs, priority at ``w.now``) and ``w.demand`` (open
+    """``w.needs`` (the memo's live needs; their priority is set by the builder, for the
+    needs entering the batch: :func:`set_priorities`) and ``w.demand`` (open
     needs' items less the stock their active or issued reservations hold: the items still
     wanted, a need wanting none left out; the writer copies one before taking from it).
     ``todo``: the needs read anew since the last batch, None for all."""
@@ -72,15 +74,20 @@ async def load_needs(
     if unseen:
         known.update(await _read_static(session, unseen))
     _update_rows(memo, known, ids, full=todo is None)
-    rows = list(memo.rows.values())
-    n = len(rows)
-    minutes = (micros(w.now) - np.fromiter(map(_CREATED, rows), np.int64, n)) / 1_000_000 / 60
-    bonus = np.minimum(np.where(minutes > 0, minutes / MINUTES_PER_POINT, 0.0), MAX_WAITING_BONUS)
-    priority = np.fromiter(map(_BASE, rows), float, n) + bonus  # priority(): base + waiting_bonus
-    for row, p in zip(rows, priority.tolist(), strict=True):
-        row.priority = p
     w.needs = memo.rows
     w.demand = dict(memo.demand)  # the writer replaces entries of its own copy
+
+
+def set_priorities(rows: list[NeedRow], now: datetime) -> np.ndarray:
+    """Each row's priority at ``now`` (:func:`core.incidents.priority.priority`: the same
+    float operations, as arrays), set on the row and returned in order."""
+    n = len(rows)
+    minutes = (micros(now) - np.fromiter(map(_CREATED, rows), np.int64, n)) / 1_000_000 / 60
+    bonus = np.minimum(np.where(minutes > 0, minutes / MINUTES_PER_POINT, 0.0), MAX_WAITING_BONUS)
+    priority = np.fromiter(map(_BASE, rows), float, n) + bonus  # base + waiting_bonus
+    for row, p in zip(rows, priority.tolist(), strict=True):
+        row.priority = p
+    return priority
 
 
 def _update_rows(

@@ -39,7 +39,7 @@ POPULATION = {"households": 300, "volunteers": 8}  # few volunteers: tasks wait,
 def batch_of(w: Loaded) -> tuple[Any, ...]:
     """Everything a loaded batch holds about needs and tasks, in its order."""
     return (
-        [(n.id, n.status, n.priority, n.has_items) for n in w.needs.values()],
+        [(n.id, n.status, n.base, n.created_us, n.has_items) for n in w.needs.values()],
         list(w.demand.items()),
         [(t.id, t.need_id, t.depot_id, t.area_path, t.incumbent, t.attempt, list(t.lines))
          for t in w.old],
