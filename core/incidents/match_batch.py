@@ -20,6 +20,7 @@ from core.incidents.need_models import NeedStatus
 LIVE_NEEDS = (NeedStatus.open.value, NeedStatus.matched.value, NeedStatus.in_progress.value)
 HELD = ("active", "issued")  # reservation statuses that count against a need's demand
 TURNED_DOWN = ("declined", "expired")  # who let a need go is not asked again for it
+EMPTY_OUTBOX = (0, "")  # the head a batch read an empty outbox at
 
 
 @dataclass(slots=True)
@@ -78,6 +79,7 @@ class Loaded:
     supply: dict[tuple[uuid.UUID, uuid.UUID], int] = field(default_factory=dict)
     depots: dict[uuid.UUID, tuple[float, float]] = field(default_factory=dict)
     priorities_due: bool = True  # the writer refreshes stored priorities
+    head: tuple[int, str] | None = None  # the outbox's (seq, epoch) the batch was read at
 
 
 def under_any(column: Any, paths: list[str]) -> ColumnElement[bool]:

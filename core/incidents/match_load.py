@@ -37,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.incidents.match_batch import (
+    EMPTY_OUTBOX,
     Loaded,
     Overrides,
 )
@@ -71,6 +72,7 @@ async def load(
     )
     memo = MEMOS.of(session, incident_id) if keep else Memo()
     await refresh(session, memo, incident_id, incremental=keep)
+    w.head = memo.head or EMPTY_OUTBOX
     todo = None if memo.pending is None else sorted(memo.pending)
     try:
         await load_needs(session, w, memo, todo)

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.db import chunks
+from core.events.models import OutboxEvent
 from core.events.outbox import EventIn
-from core.incidents.match_batch import LIVE_NEEDS, Loaded
+from core.incidents.match_batch import EMPTY_OUTBOX, LIVE_NEEDS, Loaded
 from core.incidents.match_build import Index
 from core.incidents.match_models import LIVE_STATUSES, Assignment, Task
 from core.incidents.match_solve import SolveOutput
@@ -24,6 +25,7 @@ from core.incidents.need_models import NeedStatus
 from core.registry.volunteers.models import Volunteer
 
 PENDING = ("proposed", "offered")
+_HEAD = select(OutboxEvent.seq, OutboxEvent.epoch).order_by(OutboxEvent.seq.desc()).limit(1)
 
 
 async def locked(session: AsyncSession, col: Any, ids: list[Any], *cols: Any) -> list[Any]:
@@ -33,6 +35,18 @@ async def locked(session: AsyncSession, col: Any, ids: list[Any], *cols: Any) ->
         stmt = select(*cols).where(col.in_(part)).order_by(col).with_for_update()
         out += list(await session.execute(stmt))
     return out
+
+
+async def as_loaded(session: AsyncSession, w: Loaded) -> bool:
+    """Whether the batch's needs and tasks are still as loaded, known without reading
+    them again: on SQLite (one writer, whose write lock this transaction holds) when no
+    event was committed since the load — every write to a need, its tasks, assignments,
+    reservations or overrides emits one (:mod:`core.incidents.match_memo`). PostgreSQL
+    always reads and locks them."""
+    if session.bind.dialect.name != "sqlite" or w.head is None:
+        return False
+    head = (await session.execute(_HEAD)).first()
+    return (int(head.seq), str(head.epoch)) == w.head if head else w.head == EMPTY_OUTBOX
 
 
 async def valid_old(session: AsyncSession, w: Loaded, status: dict[uuid.UUID, str]) -> list[bool]:

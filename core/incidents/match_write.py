@@ -36,6 +36,7 @@ from core.incidents.match_models import Assignment, MatchBatch, Task, TaskLine
 from core.incidents.match_rows import assignment_rows, batch_done, task_rows
 from core.incidents.match_solve import SolveOutput
 from core.incidents.match_steps import (
+    as_loaded,
     capacity,
     locked,
     task_status,
@@ -75,9 +76,13 @@ async def _write_batch(
 ) -> Written:
     if w.priorities_due:
         await refresh_priorities(session=session, incident_id=w.incident_id, now=w.now)
-    status = dict(await locked(session, Need.id, ix.needs, Need.id, Need.status))
+    if await as_loaded(session, w):
+        status = {n: w.needs[n].status for n in ix.needs}
+        valid = [True] * len(w.old)  # what valid_old checks is how they were loaded
+    else:
+        status = dict(await locked(session, Need.id, ix.needs, Need.id, Need.status))
+        valid = await valid_old(session, w, status)
     open_now = {n for n, s in status.items() if s == NeedStatus.open.value}
-    valid = await valid_old(session, w, status)
     n_old, n = len(w.old), out.task_need.size
     vol = out.task_vol
     inc = [w.old[t].incumbent if t < n_old else None for t in range(n)]
