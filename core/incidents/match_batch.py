@@ -73,7 +73,7 @@ class Loaded:
     stale: list[tuple[uuid.UUID, uuid.UUID, str]] = field(default_factory=list)
     locked: dict[uuid.UUID, int] = field(default_factory=dict)  # need → tasks locked
     with_tasks: set[uuid.UUID] = field(default_factory=set)  # needs having a live task
-    bare: list[uuid.UUID] = field(default_factory=list)  # open needs wanting no items, id order
+    bare: tuple[uuid.UUID, ...] = ()  # open needs wanting no items, in id order
     overrides: dict[uuid.UUID, Overrides] = field(default_factory=dict)
     volunteers: dict[uuid.UUID, VolunteerRow] = field(default_factory=dict)
     supply: dict[tuple[uuid.UUID, uuid.UUID], int] = field(default_factory=dict)

@@ -106,6 +106,7 @@ class Subset:
     def __init__(self) -> None:
         self._by_key: dict[int, tuple[uuid.UUID, NeedState]] = {}  # uuid.int →
         self._keys: list[int] = []  # sorted
+        self._ids: tuple[uuid.UUID, ...] | None = None  # ids(), until a need joins or leaves
 
     def put(self, nid: uuid.UUID, state: NeedState | None) -> None:
         """``nid`` is in with ``state``, or out (None)."""
@@ -113,18 +114,23 @@ class Subset:
         if state is None:
             if self._by_key.pop(key, None) is not None:
                 del self._keys[bisect_left(self._keys, key)]
+                self._ids = None
             return
         if key not in self._by_key:
             insort(self._keys, key)
+            self._ids = None
         self._by_key[key] = (nid, state)
 
     def items(self) -> list[tuple[uuid.UUID, NeedState]]:
         """The needs in id order."""
         return list(map(self._by_key.__getitem__, self._keys))
 
-    def ids(self) -> list[uuid.UUID]:
-        """The needs' ids in id order."""
-        return list(map(_FIRST, map(self._by_key.__getitem__, self._keys)))
+    def ids(self) -> tuple[uuid.UUID, ...]:
+        """The needs' ids in id order (kept from call to call while no need joins or
+        leaves: most batches)."""
+        if self._ids is None:
+            self._ids = tuple(map(_FIRST, map(self._by_key.__getitem__, self._keys)))
+        return self._ids
 
 
 @dataclass

@@ -195,12 +195,17 @@ def test_a_subset_keeps_id_order_whatever_order_needs_join_and_leave() -> None:
     subset = Subset()
     for nid in ids:
         subset.put(nid, NeedState(str(nid.int)))
+    assert [n.int for n in subset.ids()] == [1, 3, 5, 7, 9]
     subset.put(ids[2], None)  # 9 leaves
+    assert [n.int for n in subset.ids()] == [1, 3, 5, 7]
     subset.put(uuid.UUID(int=42), None)  # never in: nothing happens
     subset.put(ids[1], NeedState("again"))  # 1 stays where it is, with its new state
+    kept = subset.ids()
+    assert subset.ids() is kept  # the same ids: not made again
     subset.put(uuid.UUID(int=2), NeedState("2"))
     assert [(n.int, s.status) for n, s in subset.items()] == [
         (1, "again"), (2, "2"), (3, "3"), (5, "5"), (7, "7")]  # fmt: skip
+    assert [n.int for n in subset.ids()] == [1, 2, 3, 5, 7]
 
 
 def test_a_memo_settles_its_subsets_from_the_needs_read_anew() -> None:

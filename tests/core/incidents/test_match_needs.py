@@ -117,8 +117,8 @@ def test_the_needs_wanting_no_items_are_the_open_visits_in_id_order() -> None:
     memo = Memo(needs={nid: NeedState("open") for nid in ids})
     _update_rows(memo, known, ids, full=True)
     memo.settle(None)
-    assert memo.bare.ids() == [ids[1], ids[3]]  # 0 and 2 want water
+    assert memo.bare.ids() == (ids[1], ids[3])  # 0 and 2 want water
     memo.needs[ids[1]] = NeedState("matched")
     _update_rows(memo, known, [ids[1]], full=False)
     memo.settle([ids[1]])
-    assert memo.bare.ids() == [ids[3]]
+    assert memo.bare.ids() == (ids[3],)
