@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import func, insert, literal_column, or_, select, text
+from sqlalchemy import event, func, insert, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
@@ -102,13 +103,31 @@ async def emit_many(session: AsyncSession, events: Sequence[EventIn]) -> list[in
 async def deferred(session: AsyncSession) -> AsyncIterator[None]:
     """Within the block :func:`emit_many` only queues; the queue is written, in order, when
     the block ends without error. The outbox lock serialises every emitting transaction
-    until it commits, so a long write (a matching batch) takes it only at its end."""
+    until it commits, so a long write (a matching batch) takes it only at its end. A
+    savepoint rolled back inside the block takes its queued events with it, as it would
+    have taken their rows."""
     queue: list[EventIn] = []
+    marks: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+    def began(_session: Any, transaction: Any) -> None:  # a savepoint: where its events start
+        if transaction.nested:
+            marks[transaction] = len(queue)
+
+    def rolled_back(_session: Any, transaction: Any) -> None:
+        if (mark := marks.get(transaction)) is not None:
+            del queue[mark:]
+
+    listeners = (("after_transaction_create", began), ("after_soft_rollback", rolled_back))
+    sync = session.sync_session
+    for name, fn in listeners:
+        event.listen(sync, name, fn)
     session.info[_DEFERRED] = queue
     try:
         yield
     finally:
         session.info.pop(_DEFERRED, None)
+        for name, fn in listeners:
+            event.remove(sync, name, fn)
     await _write(session, queue)
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.db import Database
 from core.events.models import Timer
+from core.events.outbox import deferred
 from core.ids import uuid7
 
 log = logging.getLogger("huzhu.timers")
@@ -165,10 +166,11 @@ async def _fire_part(
     db: Database, kind: str, ids: list[uuid.UUID], worker: str, now: datetime
 ) -> int:
     """One transaction: the set handler if the kind has one, else (or if it raised) one
-    savepoint per timer; failures recorded after the commit."""
+    savepoint per timer; failures recorded after the commit. Its events are written once,
+    at its end (:func:`~core.events.outbox.deferred`: a failed savepoint's go with it)."""
     failed: list[tuple[uuid.UUID, str]] = []
     fired = 0
-    async with db.transaction() as session:
+    async with db.transaction() as session, deferred(session):
         if kind in _BATCH_HANDLERS:
             try:
                 async with session.begin_nested():

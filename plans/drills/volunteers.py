@@ -187,7 +187,7 @@ class Crew:
     ) -> dict[str, int]:
         """Each slot in time order, each status in :data:`ORDER`: one call per pair, in one
         transaction whose events are written once, at its end, in the order emitted
-        (:func:`~core.events.outbox.deferred`; nothing here catches an error and goes on)."""
+        (:func:`~core.events.outbox.deferred`)."""
         counts: dict[str, int] = defaultdict(int)
         if not due:
             return counts

@@ -170,6 +170,34 @@ async def test_deferred_events_are_written_last_in_order(session) -> None:
         await emit_many(session, [EventIn("Bad Type", {})])  # still checked at the call
 
 
+async def test_a_savepoint_rolled_back_in_a_deferred_block_takes_its_events_along(
+    session,
+) -> None:
+    """What a rolled-back savepoint queued is dropped with its rows; what a committed one
+    queued is written, in order — nested savepoints too."""
+    start = await newest_seq(session)
+
+    async def queue(n: int) -> None:
+        await emit_many(session, [EventIn("need.created", {"n": n})])
+
+    async with deferred(session):
+        await queue(1)
+        with pytest.raises(ValueError):
+            async with session.begin_nested():
+                await queue(2)
+                raise ValueError("this step failed; the caller goes on")
+        async with session.begin_nested():
+            await queue(3)
+            with pytest.raises(ValueError):
+                async with session.begin_nested():
+                    await queue(4)
+                    raise ValueError("an inner step failed")
+            await queue(5)
+        await queue(6)
+    got = await read_after(session, start)
+    assert [e.data["n"] for e in got] == [1, 3, 5, 6]
+
+
 async def test_bad_event_names_are_refused(session) -> None:
     with pytest.raises(ValueError, match=r"noun\.verb"):
         await emit(session, type="Created", data={})
