@@ -197,16 +197,21 @@ class PerIncident(Generic[T]):
 MEMOS = PerIncident(Memo)
 
 
-async def refresh(
-    session: AsyncSession, memo: Memo, incident_id: uuid.UUID, *, incremental: bool
-) -> None:
-    """Bring ``memo`` up to the database as ``session`` sees it (see the module doc)."""
+async def outbox_head(session: AsyncSession) -> tuple[int, str] | None:
+    """The outbox's newest (seq, epoch) as ``session`` sees it; None when it is empty."""
     head = (
         await session.execute(
             select(OutboxEvent.seq, OutboxEvent.epoch).order_by(OutboxEvent.seq.desc()).limit(1)
         )
     ).first()
-    now_head = (int(head.seq), str(head.epoch)) if head is not None else None
+    return (int(head.seq), str(head.epoch)) if head is not None else None
+
+
+async def refresh(
+    session: AsyncSession, memo: Memo, incident_id: uuid.UUID, *, incremental: bool
+) -> None:
+    """Bring ``memo`` up to the database as ``session`` sees it (see the module doc)."""
+    now_head = await outbox_head(session)
     changed = await _changed(session, memo, now_head) if incremental else None
     if changed is None:
         memo.needs, memo.pending = await _read(session, incident_id, None), None

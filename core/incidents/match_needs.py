@@ -117,12 +117,11 @@ def _update_rows(
         state.left = _left(known[nid], state)
         if not state.left:
             demand.pop(nid, None)
-        elif nid in demand:
-            demand[nid] = state.left
-        else:
-            demand[nid] = state.left
+            continue
+        if nid not in demand:  # joins at the end
             wanting_in_order = wanting_in_order and (last_wanting is None or nid > last_wanting)
             last_wanting = nid
+        demand[nid] = state.left
     if not in_order or len(rows) != len(needs):
         memo.rows = {nid: rows[nid] for nid in needs}
     if full or not wanting_in_order:

@@ -15,17 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.db import chunks
-from core.events.models import OutboxEvent
 from core.events.outbox import EventIn
 from core.incidents.match_batch import EMPTY_OUTBOX, LIVE_NEEDS, Loaded
 from core.incidents.match_build import Index
+from core.incidents.match_memo import outbox_head
 from core.incidents.match_models import LIVE_STATUSES, Assignment, Task
 from core.incidents.match_solve import SolveOutput
 from core.incidents.need_models import NeedStatus
 from core.registry.volunteers.models import Volunteer
 
 PENDING = ("proposed", "offered")
-_HEAD = select(OutboxEvent.seq, OutboxEvent.epoch).order_by(OutboxEvent.seq.desc()).limit(1)
 
 
 async def locked(session: AsyncSession, col: Any, ids: list[Any], *cols: Any) -> list[Any]:
@@ -45,8 +44,7 @@ async def as_loaded(session: AsyncSession, w: Loaded) -> bool:
     always reads and locks them."""
     if session.bind.dialect.name != "sqlite" or w.head is None:
         return False
-    head = (await session.execute(_HEAD)).first()
-    return (int(head.seq), str(head.epoch)) == w.head if head else w.head == EMPTY_OUTBOX
+    return (await outbox_head(session) or EMPTY_OUTBOX) == w.head
 
 
 async def valid_old(session: AsyncSession, w: Loaded, status: dict[uuid.UUID, str]) -> list[bool]:
